@@ -1,0 +1,1 @@
+"""Grading helpers for the nbgrader exercises: generated cases checked against Keras."""
