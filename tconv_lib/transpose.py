@@ -15,6 +15,8 @@ from .conv import conv2d, pad_or_crop
 from .matrix import conv_matrix
 
 METHODS = ("scatter", "zero_insertion", "matrix")
+#: Kernel copies computed at once by the scatter (256 KiB of float32: they stay in cache).
+_CHUNK_VALUES = 1 << 16
 
 
 def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
@@ -39,19 +41,34 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
 
 
 def _scatter(x, kernel, strides, padding, dilation_rate, out_shape, crop):
-    (n, h, w, _), (kh, kw, c_out, _) = x.shape, kernel.shape
-    (sh, sw), (dh, dw) = strides, dilation_rate
-    full = np.zeros((n, (h - 1) * sh + (kh - 1) * dh + 1, (w - 1) * sw + (kw - 1) * dw + 1, c_out),
-                    dtype=x.dtype)
-    # Every pixel times every tap at once: (N*H*W, C_in) @ (C_in, kh*kw*C_out).
-    copies = (x.reshape(-1, x.shape[3]) @ kernel.transpose(3, 0, 1, 2).reshape(x.shape[3], -1))
-    copies = copies.reshape(n, h, w, kh, kw, c_out)
-    # Tap (i, j) of pixel (r, c) lands at (r * s + i * d, c * s + j * d): one strided add per tap.
+    (n, h, w, c_in), (kh, kw, c_out, _) = x.shape, kernel.shape
+    (sh, sw) = strides
+    # Tap (i, j) of pixel (r, c) lands at row r * s + i * d: in block r + m, phase a, where
+    # (m, a) = divmod(i * d, s). Grouping taps by block shift (m, l) makes each group one
+    # large contiguous addition instead of kh * kw small strided ones.
+    (m_r, a_r), (m_c, a_c) = (np.divmod(np.arange(k) * d, s) for k, d, s in
+                              zip((kh, kw), dilation_rate, strides))
+    shifts = sorted({(m, l) for m in m_r for l in m_c})
+    # A matrix product makes each pixel's copy of the kernel, laid out by (shift, phase).
+    grouped = np.zeros((c_in, len(shifts), sh, sw, c_out), dtype=x.dtype)
+    index = {shift: g for g, shift in enumerate(shifts)}
     for i in range(kh):
         for j in range(kw):
-            full[:, i * dh: i * dh + (h - 1) * sh + 1: sh,
-                 j * dw: j * dw + (w - 1) * sw + 1: sw] += copies[:, :, :, i, j]
-    return pad_or_crop(full, *((-before, -after) for before, after in crop))
+            grouped[:, index[m_r[i], m_c[j]], a_r[i], a_c[j]] = kernel[i, j].T
+    blocks = np.zeros((n, h + m_r.max(), w + m_c.max(), sh, sw, c_out), dtype=x.dtype)
+    grouped = grouped.reshape(c_in, -1)
+    # A few input rows at a time, so the copies are added while still in cache.
+    rows = max(1, _CHUNK_VALUES // (w * grouped.shape[1]))
+    for b in range(n):
+        for r0 in range(0, h, rows):
+            pixels = x[b, r0: r0 + rows]
+            copies = (pixels.reshape(-1, c_in) @ grouped).reshape(*pixels.shape[:2], len(shifts), sh, sw, c_out)
+            for g, (m, l) in enumerate(shifts):  # where copies overlap, they add
+                blocks[b, r0 + m: r0 + m + len(pixels), l: l + w] += copies[:, :, g]
+    full = blocks.transpose(0, 1, 3, 2, 4, 5).reshape(n, blocks.shape[1] * sh, blocks.shape[2] * sw, c_out)
+    # ``full`` may hold up to s - 1 spare zero rows after the scatter; crop counts from its start.
+    spare = (full.shape[1] - out_shape[0] - crop[0][0], full.shape[2] - out_shape[1] - crop[1][0])
+    return pad_or_crop(full, (-crop[0][0], -spare[0]), (-crop[1][0], -spare[1]))
 
 
 def insert_zeros(x: np.ndarray, strides) -> np.ndarray:

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+from hypothesis import given
+
+from strategies import TOL, conv_configs, outcome
+from tconv_lib import conv2d, keras_ref
+
+ARTICLE_X = np.array([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]])
+ARTICLE_W = np.array([[1, 2, 1], [2, 1, 2], [1, 1, 2]])
+
+
+def test_article_example_4x4_input_3x3_kernel():
+    y = conv2d(ARTICLE_X[None, :, :, None], ARTICLE_W[:, :, None, None])
+    np.testing.assert_array_equal(y[0, :, :, 0], [[55, 52], [57, 50]])
+
+
+def test_article_same_example_matches_keras():
+    x, w = ARTICLE_X[None, :, :, None].astype(np.float32), ARTICLE_W[:, :, None, None].astype(np.float32)
+    np.testing.assert_array_equal(conv2d(x, w, padding="same"), keras_ref.conv2d(x, w, padding="same"))
+
+
+@given(conv_configs(transpose=False))
+def test_matches_keras_conv2d(config):
+    x, kernel, bias, kwargs = config
+    ours = outcome(conv2d, x, kernel, bias, **kwargs)
+    ref = outcome(keras_ref.conv2d, x, kernel, bias, **kwargs)
+    if isinstance(ref, Exception):
+        assert isinstance(ours, ValueError), f"Keras rejects {kwargs} ({ref!r}) but conv2d gave {ours!r}"
+        return
+    assert not isinstance(ours, Exception), f"Keras accepts {kwargs} but conv2d raised {ours!r}"
+    assert ours.shape == ref.shape and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, ref, **TOL)
+
+
+def test_odd_same_padding_extra_row_goes_bottom_right():
+    # A 2x2 kernel of ones on "same": each output sums its pixel, the right and the lower
+    # neighbours, because the single padding row/column is added at the bottom/right.
+    x = np.arange(9.0).reshape(1, 3, 3, 1)
+    y = conv2d(x, np.ones((2, 2, 1, 1)), padding="same")[0, :, :, 0]
+    np.testing.assert_array_equal(y, [[8, 12, 7], [20, 24, 13], [13, 15, 8]])
+
+
+@pytest.mark.parametrize("dtype, expected", [(np.float32, np.float32), (np.float64, np.float64),
+                                             (np.int64, np.float64)])
+def test_result_dtype(dtype, expected):
+    assert conv2d(np.ones((1, 3, 3, 1), dtype), np.ones((2, 2, 1, 1), dtype)).dtype == expected
+
+
+BAD = [
+    (dict(padding="full"), "padding"),
+    (dict(strides=0), "strides"),
+    (dict(strides=(1, -2)), "strides"),
+    (dict(strides=(1, 2, 3)), "strides"),
+    (dict(strides=1.5), "strides"),
+    (dict(dilation_rate=0), "dilation_rate"),
+    (dict(strides=2, dilation_rate=2), "strides > 1 cannot be combined with dilation_rate"),
+    (dict(bias=np.ones(3)), "bias"),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", BAD)
+def test_bad_arguments_name_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        conv2d(np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4)), **kwargs)
+
+
+def test_bad_arrays_name_the_argument():
+    with pytest.raises(ValueError, match="x must have 4 dimensions"):
+        conv2d(np.ones((5, 5)), np.ones((3, 3, 1, 1)))
+    with pytest.raises(ValueError, match="kernel must have 4 dimensions"):
+        conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="x has 2 channels but kernel"):
+        conv2d(np.ones((1, 5, 5, 2)), np.ones((3, 3, 3, 1)))
+    with pytest.raises(ValueError, match="x must not have an empty axis"):
+        conv2d(np.ones((1, 0, 5, 1)), np.ones((3, 3, 1, 1)))
+    with pytest.raises(ValueError, match="x must hold real numbers"):
+        conv2d(np.full((1, 5, 5, 1), "a"), np.ones((3, 3, 1, 1)))
+
+
+def test_valid_kernel_larger_than_input_is_rejected():
+    with pytest.raises(ValueError, match="kernel .* to fit in the input"):
+        conv2d(np.ones((1, 3, 3, 1)), np.ones((4, 2, 1, 1)))
+    # A dilated 3-tap kernel spans 5 pixels: too large for 4.
+    with pytest.raises(ValueError, match="span 5"):
+        conv2d(np.ones((1, 4, 4, 1)), np.ones((3, 3, 1, 1)), dilation_rate=2)

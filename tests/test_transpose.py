@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+from hypothesis import given
+
+from strategies import TOL, conv_configs, outcome
+from tconv_lib import METHODS, conv2d, conv2d_transpose, insert_zeros, keras_ref
+
+Y = np.array([[55, 52], [57, 50]], dtype=float)[None, :, :, None]
+W2 = np.array([[1, 2], [2, 1]], dtype=float)[:, :, None, None]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_article_2x2_kernel_takes_2x2_to_3x3(method):
+    y = conv2d_transpose(Y, W2, method=method)[0, :, :, 0]
+    np.testing.assert_array_equal(y, [[55, 162, 104], [167, 323, 152], [114, 157, 50]])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_article_3x3_kernel_restores_the_4x4_shape_not_the_numbers(method):
+    x = np.array([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]], dtype=float)[None, :, :, None]
+    w = np.array([[1, 2, 1], [2, 1, 2], [1, 1, 2]], dtype=float)[:, :, None, None]
+    back = conv2d_transpose(conv2d(x, w), w, method=method)
+    assert back.shape == x.shape
+    np.testing.assert_array_equal(back, conv2d_transpose(Y, w))
+    assert not np.array_equal(back, x)
+
+
+def test_article_same_example_keeps_2x2():
+    y = conv2d_transpose(Y.astype(np.float32), W2.astype(np.float32), padding="same")
+    np.testing.assert_array_equal(y, keras_ref.conv2d_transpose(Y.astype(np.float32),
+                                                                W2.astype(np.float32), padding="same"))
+    np.testing.assert_array_equal(y[0, :, :, 0], [[55, 162], [167, 323]])
+
+
+@given(conv_configs(transpose=True))
+def test_every_method_matches_keras_conv2d_transpose(config):
+    x, kernel, bias, kwargs = config
+    ref = outcome(keras_ref.conv2d_transpose, x, kernel, bias, **kwargs)
+    for method in METHODS:
+        ours = outcome(conv2d_transpose, x, kernel, bias, method=method, **kwargs)
+        if isinstance(ref, Exception):
+            assert isinstance(ours, ValueError), f"Keras rejects {kwargs} ({ref!r}); {method} gave {ours!r}"
+            continue
+        assert not isinstance(ours, Exception), f"Keras accepts {kwargs}; {method} raised {ours!r}"
+        assert ours.shape == ref.shape and ours.dtype == np.float32, method
+        np.testing.assert_allclose(ours, ref, **TOL, err_msg=f"method={method} {kwargs}")
+
+
+def test_stride_larger_than_kernel_keeps_trailing_zeros():
+    # Keras's valid output is (i - 1) * s + max(k, s): the gap after the last pixel stays.
+    y = conv2d_transpose(np.ones((1, 2, 1, 1)), np.ones((1, 1, 1, 1)), strides=3)[0, :, 0, 0]
+    np.testing.assert_array_equal(y, [1, 0, 0, 1, 0, 0])
+
+
+def test_insert_zeros():
+    x = np.arange(1, 5.0).reshape(1, 2, 2, 1)
+    np.testing.assert_array_equal(insert_zeros(x, (2, 3))[0, :, :, 0],
+                                  [[1, 0, 0, 2], [0, 0, 0, 0], [3, 0, 0, 4]])
+
+
+def test_methods_agree_in_float64():
+    rng = np.random.default_rng(1)
+    x, k = rng.standard_normal((2, 5, 4, 3)), rng.standard_normal((3, 2, 2, 3))
+    results = [conv2d_transpose(x, k, strides=(2, 3), padding="same", method=m) for m in METHODS]
+    for r in results[1:]:
+        np.testing.assert_allclose(r, results[0], rtol=1e-12, atol=1e-12)
+    assert results[0].dtype == np.float64
+
+
+BAD = [
+    (dict(method="fft"), "method must be one of"),
+    (dict(padding="causal"), "padding must be 'valid' or 'same'"),
+    (dict(strides=(0, 1)), "strides must be >= 1"),
+    (dict(strides=2, output_padding=2), "output_padding must be smaller than strides"),
+    (dict(strides=2, output_padding=-1), "output_padding must be >= 0"),
+    (dict(strides=3, padding="same", output_padding=0), "output_padding=0 .* Keras .* rejects"),
+    (dict(strides=2, dilation_rate=2), "strides > 1 cannot be combined"),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", BAD)
+def test_bad_arguments_name_the_argument(kwargs, message):
+    # Kernel (kh, kw, C_out=1, C_in=2) for an input with 2 channels.
+    with pytest.raises(ValueError, match=message):
+        conv2d_transpose(np.ones((1, 4, 4, 2)), np.ones((2, 2, 1, 2)), **kwargs)
+
+
+def test_channel_mismatch_uses_the_transpose_layout():
+    # A Conv2D-layout kernel (kh, kw, C_in, C_out) passed by mistake is caught.
+    with pytest.raises(ValueError, match=r"x has 2 channels but kernel \(kh, kw, C_out, C_in\)"):
+        conv2d_transpose(np.ones((1, 4, 4, 2)), np.ones((2, 2, 2, 3)))
+
+
+def test_matrix_method_refuses_huge_inputs():
+    with pytest.raises(ValueError, match="method='scatter'"):
+        conv2d_transpose(np.ones((1, 64, 64, 8)), np.ones((3, 3, 8, 8)), method="matrix")
