@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from strategies import TOL, conv_configs, outcome
 from tconv_lib import METHODS, conv2d, conv2d_transpose, insert_zeros, keras_ref
@@ -32,18 +32,36 @@ def test_article_same_example_keeps_2x2():
     np.testing.assert_array_equal(y[0, :, :, 0], [[55, 162], [167, 323]])
 
 
-@given(conv_configs(transpose=True))
-def test_every_method_matches_keras_conv2d_transpose(config):
+def check_against_keras(fn, config, method):
     x, kernel, bias, kwargs = config
     ref = outcome(keras_ref.conv2d_transpose, x, kernel, bias, **kwargs)
+    ours = outcome(fn, x, kernel, bias, method=method, **kwargs)
+    if isinstance(ref, Exception):
+        assert isinstance(ours, ValueError), f"Keras rejects {kwargs} ({ref!r}); {method} gave {ours!r}"
+        return
+    assert not isinstance(ours, Exception), f"Keras accepts {kwargs}; {method} raised {ours!r}"
+    assert ours.shape == ref.shape and ours.dtype == np.float32, method
+    np.testing.assert_allclose(ours, ref, **TOL, err_msg=f"method={method} {kwargs}")
+
+
+@given(conv_configs(transpose=True))
+def test_every_method_matches_keras_conv2d_transpose(config):
     for method in METHODS:
-        ours = outcome(conv2d_transpose, x, kernel, bias, method=method, **kwargs)
-        if isinstance(ref, Exception):
-            assert isinstance(ours, ValueError), f"Keras rejects {kwargs} ({ref!r}); {method} gave {ours!r}"
-            continue
-        assert not isinstance(ours, Exception), f"Keras accepts {kwargs}; {method} raised {ours!r}"
-        assert ours.shape == ref.shape and ours.dtype == np.float32, method
-        np.testing.assert_allclose(ours, ref, **TOL, err_msg=f"method={method} {kwargs}")
+        check_against_keras(conv2d_transpose, config, method)
+
+
+@pytest.mark.parametrize("bug", [
+    lambda x, k, *a, **kw: conv2d_transpose(x, k[::-1, ::-1], *a, **kw),  # flips the kernel
+    lambda x, k, *a, **kw: conv2d_transpose(x[:, ::-1], k, *a, **kw),  # reads the input upside down
+])
+def test_the_sweep_rejects_a_wrong_implementation(bug):
+    @given(conv_configs(transpose=True))
+    @settings(database=None, max_examples=100)
+    def sweep(config):
+        check_against_keras(bug, config, "scatter")
+
+    with pytest.raises(AssertionError):
+        sweep()
 
 
 def test_stride_larger_than_kernel_keeps_trailing_zeros():
