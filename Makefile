@@ -10,8 +10,11 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
+# nbgrader runs helper programs (alembic) by name: the venv's bin comes first.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv book test chromium bench clean
+.PHONY: venv assets book test chromium bench bench-book clean \
+	assignments collect autograde feedback grades bench-autograde
 
 venv: $(STAMP)
 
@@ -30,14 +33,56 @@ $(STAMP): requirements.txt pyproject.toml
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-book: $(STAMP)
-	$(PY) -m jupyter_book build . -W -n --keep-going
+# The site serves its own MathJax, require.js and ipywidgets bundle: fetched from npm (versions
+# pinned by web/package-lock.json, `npm ci`) into .web/_assets, copied to the site's root.
+ASSETS := .web/_assets/widgets/embed-amd.js
+assets: $(ASSETS)
+$(ASSETS): web/package.json web/package-lock.json web/fetch_assets.py web/require-config.js
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	$(PYTHON) web/fetch_assets.py
+	touch $@
+
+book: $(STAMP) $(ASSETS)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 test: $(STAMP) chromium book
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) benchmarks/conv2d_transpose_speed.py
+
+# Cold build of the whole book (cache cleared) and a rebuild with nothing changed.
+bench-book: $(STAMP) $(ASSETS)
+	$(PY) benchmarks/book_build.py
+
+# ---- Instructors (README "Instructors"): nbgrader's own commands, run from this folder,
+# configured by nbgrader_config.py (source solutions/, release exercises/).
+NBGRADER := $(VENV)/bin/nbgrader
+ASSIGNMENTS = $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ipynb))))
+
+# exercises/ from solutions/ (solutions and hidden tests removed), for every assignment.
+assignments: $(STAMP)
+	@for a in $(sort $(ASSIGNMENTS)); do $(NBGRADER) generate_assignment $$a --force --log-level=WARN || exit 1; done
+
+# File a folder or .zip of <student>_<notebook>.ipynb into submitted/: make collect SUBMISSIONS=path
+collect: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make collect SUBMISSIONS=folder-or-zip"; exit 2; }
+	$(PY) -m tconv_lib.grading.instructor collect "$(SUBMISSIONS)"
+
+# Autograde every submission (or ASSIGNMENT=name), one progress line per submission.
+autograde: $(STAMP)
+	$(PY) -m tconv_lib.grading.instructor autograde $(ASSIGNMENT)
+
+feedback: $(STAMP)
+	@for a in $(if $(ASSIGNMENT),$(ASSIGNMENT),$(sort $(ASSIGNMENTS))); do \
+		$(NBGRADER) generate_feedback $$a --force --log-level=WARN || exit 1; done
+
+grades: $(STAMP)
+	$(NBGRADER) export --to grades.csv --log-level=WARN
+	@echo "grades written to grades.csv"
+
+bench-autograde: $(STAMP)
+	$(PY) benchmarks/autograde_speed.py
 
 clean:
 	rm -rf _build

@@ -18,7 +18,7 @@ from .shapes import (
     conv_transpose_crop,
     conv_transpose_output_length,
 )
-from .transpose import METHODS, conv2d_transpose, insert_zeros
+from .transpose import METHODS, conv2d_transpose, insert_zeros, zero_insertion_input
 from .upsample import bed_of_nails, max_pool_with_argmax, max_unpool, upsample_bilinear, upsample_nearest
 
 __all__ = [
@@ -26,5 +26,5 @@ __all__ = [
     "conv2d_transpose", "conv2d_transpose_crop", "conv2d_transpose_output_shape", "conv_matrix",
     "conv_output_length", "conv_padding", "conv_transpose_crop", "conv_transpose_output_length",
     "insert_zeros", "max_pool_with_argmax", "max_unpool", "overlap_count", "uneven_overlap",
-    "upsample_bilinear", "upsample_nearest",
+    "upsample_bilinear", "upsample_nearest", "zero_insertion_input",
 ]

@@ -79,12 +79,33 @@ def insert_zeros(x: np.ndarray, strides) -> np.ndarray:
     return out
 
 
-def _zero_insertion(x, kernel, strides, padding, dilation_rate, out_shape, crop):
-    spans = [shapes.effective_kernel_size(k, d) for k, d in zip(kernel.shape[:2], dilation_rate)]
+def zero_insertion_input(x, kernel_size, strides=1, padding="valid", output_padding=None,
+                         dilation_rate=1) -> np.ndarray:
+    """What the stride-1 convolution of the ``"zero_insertion"`` method slides its kernel over.
+
+    x: (N, H, W, C). Returns x with ``s - 1`` zeros between neighbouring pixels, then zero-padded
+    (or cut, where Keras's padding cuts more than a "full" convolution adds) so that a stride-1
+    ``conv2d`` with the flipped kernel gives Keras's Conv2DTranspose output.
+    """
+    x = validation.array(x, "x", 4, "(N, H, W, C)")
+    kernel_size = validation.pair(kernel_size, "kernel_size")
+    strides = validation.pair(strides, "strides")
+    dilation_rate = validation.pair(dilation_rate, "dilation_rate")
+    crop = shapes.conv2d_transpose_crop(x.shape[1:3], kernel_size, strides, padding,
+                                        output_padding, dilation_rate)
+    return _pad_zero_inserted(x, kernel_size, strides, dilation_rate, crop)
+
+
+def _pad_zero_inserted(x, kernel_size, strides, dilation_rate, crop):
+    spans = [shapes.effective_kernel_size(k, d) for k, d in zip(kernel_size, dilation_rate)]
     # A "full" stride-1 convolution pads k_eff - 1; the transposed padding cuts that back.
     pads = [(k - 1 - before, k - 1 - after) for k, (before, after) in zip(spans, crop)]
+    return pad_or_crop(insert_zeros(x, strides), *pads)
+
+
+def _zero_insertion(x, kernel, strides, padding, dilation_rate, out_shape, crop):
     flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2)  # (kh, kw, C_in, C_out) for conv2d
-    return conv2d(pad_or_crop(insert_zeros(x, strides), *pads), flipped,
+    return conv2d(_pad_zero_inserted(x, kernel.shape[:2], strides, dilation_rate, crop), flipped,
                   dilation_rate=dilation_rate)
 
 

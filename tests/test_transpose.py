@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 
 from strategies import TOL, conv_configs, outcome
-from tconv_lib import METHODS, conv2d, conv2d_transpose, insert_zeros, keras_ref
+from tconv_lib import METHODS, conv2d, conv2d_transpose, insert_zeros, keras_ref, zero_insertion_input
 
 Y = np.array([[55, 52], [57, 50]], dtype=float)[None, :, :, None]
 W2 = np.array([[1, 2], [2, 1]], dtype=float)[:, :, None, None]
@@ -112,3 +112,20 @@ def test_channel_mismatch_uses_the_transpose_layout():
 def test_matrix_method_refuses_huge_inputs():
     with pytest.raises(ValueError, match="method='scatter'"):
         conv2d_transpose(np.ones((1, 64, 64, 8)), np.ones((3, 3, 8, 8)), method="matrix")
+
+
+def test_zero_insertion_input_is_what_the_stride_1_convolution_sees():
+    x = np.arange(1, 5.0).reshape(1, 2, 2, 1)
+    seen = zero_insertion_input(x, 3, strides=2)[0, :, :, 0]
+    # 2x2 -> 3x3 with one zero between pixels, then the "full" padding k - 1 = 2 on every side.
+    expected = np.zeros((7, 7))
+    expected[2:5:2, 2:5:2] = [[1, 2], [3, 4]]
+    np.testing.assert_array_equal(seen, expected)
+    rng = np.random.default_rng(0)
+    x, k = rng.standard_normal((1, 3, 4, 2)), rng.standard_normal((3, 2, 1, 2))
+    for kwargs in (dict(strides=(2, 3), padding="same"), dict(strides=2, output_padding=1)):
+        seen = zero_insertion_input(x, k.shape[:2], **kwargs)
+        flipped = k[::-1, ::-1].transpose(0, 1, 3, 2)
+        np.testing.assert_allclose(conv2d(seen, flipped), conv2d_transpose(x, k, **kwargs))
+    with pytest.raises(ValueError, match="kernel_size"):
+        zero_insertion_input(x, 0)

@@ -1,0 +1,49 @@
+"""A real photograph for the book's figures, shipped with matplotlib (nothing is downloaded).
+
+The photograph is matplotlib's sample ``grace_hopper.jpg`` (600 x 512 pixels, RGB), the
+portrait of the computer scientist Grace Hopper that matplotlib's own examples use.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import validation
+
+SAMPLE = "grace_hopper.jpg"
+
+#: ITU-R BT.601 luma weights, the ones ``tf.image.rgb_to_grayscale`` uses.
+LUMA = (0.2989, 0.5870, 0.1140)
+
+
+@functools.cache
+def _sample_uint8() -> np.ndarray:
+    import matplotlib.cbook
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(matplotlib.cbook.get_sample_data(SAMPLE, asfileobj=False))
+    pixels.setflags(write=False)  # cached: callers get copies
+    return pixels
+
+
+def photograph(*, grayscale: bool = False, downscale: int = 1) -> np.ndarray:
+    """The sample photograph as float32 in [0, 1], channels last.
+
+    Returns (H, W, 3), or (H, W, 1) with ``grayscale=True`` (the luma ``LUMA @ rgb``). With
+    ``downscale=f`` each f x f block of pixels is averaged into one (rows and columns that do
+    not fill a whole block are dropped): ``H = 600 // f``, ``W = 512 // f``; a pair
+    ``(fh, fw)`` averages fh x fw blocks.
+    Add a batch axis (``[None]``) to feed it to a Keras layer.
+    """
+    fh, fw = validation.pair(downscale, "downscale")
+    image = _sample_uint8().astype(np.float32) / np.float32(255)
+    if grayscale:
+        image = image @ np.asarray(LUMA, dtype=np.float32)[:, None]
+    h, w, c = image.shape
+    if fh > h or fw > w:
+        raise ValueError(f"downscale must be at most ({h}, {w}) for a {h} x {w} photograph, "
+                         f"got {downscale!r}")
+    h, w = h // fh, w // fw
+    blocks = image[: h * fh, : w * fw].reshape(h, fh, w, fw, c)
+    return np.clip(blocks.mean(axis=(1, 3)), 0.0, 1.0).astype(np.float32)

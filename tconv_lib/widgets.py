@@ -1,0 +1,435 @@
+"""Interactive figures of the course: live in a kernel, and static twins for the website.
+
+Three figures, each in two forms that show the same numbers:
+
+=====================  ========================  ===========================================
+figure                 live (ipywidgets 8)       static (HTML + inline JavaScript, no kernel)
+=====================  ========================  ===========================================
+scatter-add steps      ``scatter_stepper``       ``scatter_stepper_html``
+parameter explorer     ``parameter_explorer``    ``parameter_explorer_html``
+matrix view            ``matrix_view``           ``matrix_view_html``
+=====================  ========================  ===========================================
+
+A live widget redraws a matplotlib figure (a PNG in a ``widgets.Image``) whenever one of its
+controls changes. A static twin holds every state of a small grid of parameter values and a few
+lines of JavaScript that draw the chosen state as tables of numbers, so a reader of the built
+site can change the parameters without a kernel (and without loading anything from elsewhere).
+Both forms draw the same ``Panel`` lists, made by the ``*_panels`` functions, and every number
+in them is computed by tconv_lib.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import itertools
+import json
+
+import ipywidgets as widgets
+import numpy as np
+from IPython.display import HTML
+
+from . import plots, validation
+from .checkerboard import overlap_count, uneven_overlap
+from .matrix import conv_matrix
+from .shapes import conv2d_output_shape, conv2d_transpose_output_shape, conv_transpose_output_length
+from .transpose import conv2d_transpose, zero_insertion_input
+
+__all__ = [
+    "Panel", "explorer_panels", "matrix_panels", "matrix_view", "matrix_view_html",
+    "parameter_explorer", "parameter_explorer_html", "scatter_panels", "scatter_stepper",
+    "scatter_stepper_html",
+]
+
+#: The article's example: a 2x2 input and a 2x2 kernel, scattered into a 3x3 output.
+ARTICLE_X = np.array([[55, 52], [57, 50]])
+ARTICLE_KERNEL = np.array([[1, 2], [2, 1]])
+
+
+@dataclasses.dataclass
+class Panel:
+    """One grid of numbers in a figure. values: (rows, cols); highlight: bool mask or None."""
+
+    title: str
+    values: np.ndarray
+    highlight: np.ndarray | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# What each figure shows: (text, panels) for one choice of its controls.
+
+def scatter_panels(x, kernel, step: int, strides=1, padding="valid"):
+    """The scatter-add after ``step`` input pixels (row-major order, 1 <= step <= H * W).
+
+    x: (H, W); kernel: (kh, kw). Panels: the input (current pixel outlined), the kernel, the
+    current pixel's scaled copy of the kernel (the cells it covers outlined) and the running sum.
+    After the last step the running sum is ``conv2d_transpose(x, kernel)``.
+    """
+    x, kernel = np.asarray(x), np.asarray(kernel)
+    partials, footprints = plots.scatter_partials(x, kernel, strides, padding)
+    h, w = x.shape
+    if not 1 <= step <= h * w:
+        raise ValueError(f"step must be between 1 and {h * w} (the number of input pixels), got {step}")
+    r, c = divmod(step - 1, w)
+    current = np.zeros(x.shape, dtype=bool)
+    current[r, c] = True
+    running = partials.reshape(h * w, *partials.shape[2:])[:step].sum(axis=0)
+    text = (f"Step {step} of {h * w}: input pixel ({r}, {c}) holds {x[r, c]:g}. It scales a copy of "
+            f"the kernel, which lands on the outlined cells and is added to the running sum.")
+    if step == h * w:
+        text += " Every pixel is in: the running sum is the transposed convolution's output."
+    return text, [
+        Panel("input", x, current),
+        Panel("kernel", kernel),
+        Panel(f"{x[r, c]:g} \u00d7 kernel", partials[r, c], footprints[r, c]),
+        Panel(f"running sum ({step} of {h * w})", running, footprints[r, c]),
+    ]
+
+
+def explorer_panels(input_size: int, kernel_size: int, strides: int, padding: str = "valid",
+                    output_padding=None):
+    """A square one-channel Conv2DTranspose: its output shape, what its stride-1 convolution
+    sees, and how many kernel copies overlap on each output pixel.
+
+    Panels: the zero-inserted and padded input (input pixels numbered 1, 2, ... in row-major
+    order, see ``zero_insertion_input``) and the overlap counts (``overlap_count``), which have
+    the output's shape. Combinations Keras rejects give the ValueError's message and no panels.
+    """
+    shape = (input_size, input_size)
+    try:
+        out_h, out_w = conv2d_transpose_output_shape(shape, kernel_size, strides, padding, output_padding)
+        numbered = np.arange(1, input_size * input_size + 1).reshape(1, *shape, 1)
+        seen = zero_insertion_input(numbered, kernel_size, strides, padding, output_padding)[0, :, :, 0]
+        overlap = overlap_count(shape, kernel_size, strides, padding, output_padding)
+    except ValueError as error:
+        return f"Keras rejects this combination: {error}", []
+    text = (f"Output: {out_h} \u00d7 {out_w}. The same result comes from a stride-1 convolution of "
+            f"the flipped {kernel_size} \u00d7 {kernel_size} kernel over the "
+            f"{seen.shape[0]} \u00d7 {seen.shape[1]} grid on the left: the input pixels (numbered "
+            f"1 to {input_size * input_size}) with {strides - 1} zero(s) between neighbours, then "
+            f"padded. Each output pixel receives {overlap.min()} to {overlap.max()} kernel copies; ")
+    if uneven_overlap(kernel_size, strides):
+        text += (f"the stride {strides} does not divide the kernel size {kernel_size}, so the counts "
+                 f"alternate even away from the borders: the source of checkerboard artifacts.")
+    else:
+        text += (f"the stride {strides} divides the kernel size {kernel_size}, so away from the "
+                 f"borders every output pixel receives the same number.")
+    return text, [
+        Panel("zero-inserted, padded input", seen, seen > 0),
+        Panel(f"overlap counts ({out_h} \u00d7 {out_w} output)", overlap),
+    ]
+
+
+def matrix_panels(input_size: int, kernel_size: int, strides: int = 1, padding: str = "valid",
+                  pixel: int = 1):
+    """The convolution as a matrix C and the transposed convolution as C transposed.
+
+    A square one-channel input of side ``input_size`` and the kernel 1, 2, ... (row-major).
+    y (the convolution's output shape, holding 1, 2, ...) is what the transposed convolution
+    takes in; ``C.T @ y`` has the input's shape and equals Keras's Conv2DTranspose of y with
+    the output_padding named in the text. ``pixel`` (1-based, row-major) picks the output pixel
+    whose row of C.T (a column of C) and inputs are outlined.
+    """
+    shape = (input_size, input_size)
+    try:
+        kernel = np.arange(1, kernel_size * kernel_size + 1).reshape(kernel_size, kernel_size)
+        C = conv_matrix(shape, kernel, strides, padding)
+        y = np.arange(1, C.shape[0] + 1).reshape(conv2d_output_shape(shape, kernel_size, strides, padding))
+    except ValueError as error:
+        return f"Keras rejects this combination: {error}", []
+    if not 1 <= pixel <= C.shape[1]:
+        raise ValueError(f"pixel must be between 1 and {C.shape[1]}, got {pixel}")
+    product = (C.T @ y.ravel()).reshape(shape)
+    op = _matching_output_padding(y.shape[0], input_size, kernel_size, strides, padding)
+    row = np.zeros(C.T.shape, dtype=bool)
+    row[pixel - 1] = True
+    column = row.T
+    used = (C.T[pixel - 1] != 0).reshape(y.shape)
+    chosen = np.zeros(shape, dtype=bool)
+    chosen.flat[pixel - 1] = True
+    r, c = divmod(pixel - 1, input_size)
+    text = (f"The convolution of a {input_size} \u00d7 {input_size} input is y = C x with C of shape "
+            f"{C.shape[0]} \u00d7 {C.shape[1]}. Its transpose takes a {y.shape[0]} \u00d7 {y.shape[1]} "
+            f"y back to {input_size} \u00d7 {input_size}: output pixel ({r}, {c}) is row {pixel} of "
+            f"C\u1d40 times y (outlined) = {product[r, c]:g}. Keras's Conv2DTranspose(kernel_size="
+            f"{kernel_size}, strides={strides}, padding={padding!r}, output_padding={op}) gives "
+            f"the same {input_size} \u00d7 {input_size} result.")
+    return text, [
+        Panel("C (convolution)", C, column),
+        Panel("C\u1d40", C.T, row),
+        Panel("y", y, used),
+        Panel("C\u1d40 y", product, chosen),
+    ]
+
+
+def _matching_output_padding(input_length, output_length, kernel_size, strides, padding):
+    """The output_padding (None first, then 0, 1, ...) with which Keras's Conv2DTranspose takes
+    ``input_length`` back to the convolution's ``output_length`` (one axis; one always does)."""
+    for op in (None, *range(strides)):
+        try:
+            if conv_transpose_output_length(input_length, kernel_size, strides, padding, op) == output_length:
+                return op
+        except ValueError:  # Keras rejects that output_padding here
+            continue
+    raise ValueError(f"no output_padding takes {input_length} back to {output_length}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Live widgets.
+
+class LiveFigure(widgets.VBox):
+    """Controls, a line of text and a figure, redrawn whenever a control changes.
+
+    ``controls`` maps the ``panels`` function's keyword arguments to value widgets. After each
+    change ``text`` (an HTML widget), ``image`` (PNG) and ``panels`` (the ``Panel`` list) hold
+    the new state; a state without panels (an error) hides the image.
+    """
+
+    def __init__(self, panels, controls: dict):
+        self._panels, self.controls = panels, controls
+        self.text = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        super().__init__([widgets.HBox(list(controls.values()), layout={"flex_flow": "row wrap"}),
+                          self.text, self.image])
+        for control in controls.values():
+            control.observe(self.update, names="value")
+        self.update()
+
+    def update(self, change=None):
+        text, self.panels = self._panels(**{name: c.value for name, c in self.controls.items()})
+        self.text.value = f"<p>{html.escape(text)}</p>"
+        if self.panels:
+            self.image.value = _png(self.panels)
+        self.image.layout.display = None if self.panels else "none"
+
+
+def _png(panels) -> bytes:
+    import matplotlib.pyplot as plt
+
+    fig = plots.number_grids([p.values for p in panels], [p.title for p in panels],
+                             highlights=[p.highlight for p in panels])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    plt.close(fig)  # drawn into the widget only, never shown again by the inline backend
+    return buffer.getvalue()
+
+
+def _slider(description, value, low, high):
+    return widgets.IntSlider(value=value, min=low, max=high, description=description,
+                             continuous_update=False, style={"description_width": "initial"})
+
+
+def _dropdown(description, options, value):
+    return widgets.Dropdown(options=options, value=value, description=description,
+                            style={"description_width": "initial"}, layout={"width": "max-content"})
+
+
+def scatter_stepper(x=ARTICLE_X, kernel=ARTICLE_KERNEL, strides=1, padding="valid") -> LiveFigure:
+    """Live scatter-add: a slider over the input pixels (see ``scatter_panels``)."""
+    x = validation.array(x, "x", 2, "(H, W)")
+    kernel = validation.array(kernel, "kernel", 2, "(kh, kw)")
+
+    def panels(step):
+        return scatter_panels(x, kernel, step, strides, padding)
+
+    return LiveFigure(panels, {"step": _slider("input pixels scattered", 1, 1, x.size)})
+
+
+def parameter_explorer(input_size=3, kernel_size=3, strides=2, padding="valid",
+                       output_padding=None) -> LiveFigure:
+    """Live Conv2DTranspose parameter explorer (see ``explorer_panels``)."""
+    return LiveFigure(explorer_panels, {
+        "input_size": _slider("input size", input_size, 1, 6),
+        "kernel_size": _slider("kernel size", kernel_size, 1, 5),
+        "strides": _slider("strides", strides, 1, 4),
+        "padding": _dropdown("padding", ["valid", "same"], padding),
+        "output_padding": _dropdown("output_padding", [("None", None), *((str(p), p) for p in range(4))],
+                                    output_padding),
+    })
+
+
+class _MatrixView(LiveFigure):
+    def update(self, change=None):
+        # The pixel slider spans the input. Shrinking it may clamp its value, and that change
+        # has already redrawn everything.
+        pixel, side = self.controls["pixel"], self.controls["input_size"].value
+        if pixel.max != side * side:
+            before = pixel.value
+            pixel.max = side * side
+            if pixel.value != before:
+                return
+        super().update(change)
+
+
+def matrix_view(input_size=4, kernel_size=3, strides=1, padding="valid", pixel=1) -> LiveFigure:
+    """Live matrix view: C, its transpose, and the product C.T @ y (see ``matrix_panels``)."""
+    return _MatrixView(matrix_panels, {
+        "input_size": _slider("input size", input_size, 2, 4),
+        "kernel_size": _slider("kernel size", kernel_size, 1, 3),
+        "strides": _slider("strides", strides, 1, 2),
+        "padding": _dropdown("padding", ["valid", "same"], padding),
+        "pixel": _slider("output pixel", pixel, 1, input_size * input_size),
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# Static twins: every state precomputed, drawn by inline JavaScript (no kernel, no other host).
+
+def scatter_stepper_html(x=ARTICLE_X, kernel=ARTICLE_KERNEL, strides=1, padding="valid") -> HTML:
+    """Static scatter-add step-through: a slider over the input pixels."""
+    x = validation.array(x, "x", 2, "(H, W)")
+    kernel = validation.array(kernel, "kernel", 2, "(kh, kw)")
+    steps = range(1, x.size + 1)
+    controls = [_Control("input pixels scattered", [(str(s), s) for s in steps], x.size, "range")]
+    states = {(s,): scatter_panels(x, kernel, s, strides, padding) for s in steps}
+    return HTML(_static_html(controls, states))
+
+
+def parameter_explorer_html(input_sizes=(2, 3, 4), kernel_sizes=(1, 2, 3, 4), strides=(1, 2, 3),
+                            paddings=("valid", "same"), output_paddings=(None, 0, 1, 2),
+                            default=(3, 3, 2, "valid", None)) -> HTML:
+    """Static parameter explorer over every combination of the given values."""
+    choices = [input_sizes, kernel_sizes, strides, paddings, output_paddings]
+    labels = ["input size", "kernel size", "strides", "padding", "output_padding"]
+    controls = [_Control(label, [(str(v), v) for v in values], d, "select")
+                for label, values, d in zip(labels, choices, default)]
+    states = {combo: explorer_panels(*combo) for combo in itertools.product(*choices)}
+    return HTML(_static_html(controls, states))
+
+
+def matrix_view_html(input_size=4, kernel_sizes=(2, 3), strides=(1, 2), paddings=("valid", "same"),
+                     default=(3, 1, "valid", 1)) -> HTML:
+    """Static matrix view of a square input of side ``input_size``."""
+    pixels = range(1, input_size * input_size + 1)
+    choices = [kernel_sizes, strides, paddings, pixels]
+    labels = ["kernel size", "strides", "padding", "output pixel"]
+    kinds = ["select", "select", "select", "range"]
+    controls = [_Control(label, [(str(v), v) for v in values], d, kind)
+                for label, values, d, kind in zip(labels, choices, default, kinds)]
+    states = {combo: matrix_panels(input_size, *combo) for combo in itertools.product(*choices)}
+    return HTML(_static_html(controls, states))
+
+
+@dataclasses.dataclass
+class _Control:
+    label: str
+    options: list  # (label, value) pairs
+    default: object
+    kind: str  # "select" or "range"
+
+
+def _key(values) -> str:
+    return "|".join(str(v) for v in values)
+
+
+def _plain(values: np.ndarray) -> list:
+    """A JSON-ready nested list: ints where the numbers are whole, else 4 significant digits."""
+    values = np.asarray(values, dtype=np.float64)
+    if np.all(values == np.round(values)):
+        return values.astype(np.int64).tolist()
+    return [[float(f"{v:.4g}") for v in row] for row in values]
+
+
+def _static_html(controls, states) -> str:
+    """The HTML of a static figure. states: {tuple of control values: (text, panels)}.
+
+    Identical arrays are stored once (``arrays``) and referred to by index.
+    """
+    arrays: dict[str, int] = {}
+
+    def ref(values) -> int:
+        return arrays.setdefault(json.dumps(_plain(values)), len(arrays))
+
+    data = {
+        "controls": [{"label": c.label, "options": [[label, str(v)] for label, v in c.options],
+                      "value": str(c.default), "kind": c.kind} for c in controls],
+        "states": {_key(values): {"text": text, "panels": [
+            {"title": p.title, "values": ref(p.values),
+             "highlight": [] if p.highlight is None else np.argwhere(p.highlight).tolist()}
+            for p in panels]} for values, (text, panels) in states.items()},
+    }
+    data["arrays"] = [json.loads(values) for values in arrays]  # in index order
+    # "</" would end the <script> element early.
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    return (f'<div class="tconv-static">{_STYLE}<div class="tc-controls"></div>'
+            f'<p class="tc-text"></p><div class="tc-panels"></div>'
+            f'<script type="application/json">{payload}</script>'
+            f"<script>{_SCRIPT}</script></div>")
+
+
+_STYLE = """<style>
+.tconv-static{margin:0.5rem 0 1rem}
+.tconv-static .tc-controls{display:flex;flex-wrap:wrap;gap:0.3rem 1.5rem;align-items:center}
+.tconv-static .tc-controls label{display:flex;gap:0.4rem;align-items:center;font-size:0.9rem;margin:0}
+.tconv-static .tc-text{margin:0.6rem 0;font-size:0.95rem}
+.tconv-static .tc-panels{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
+.tconv-static figure{margin:0}
+.tconv-static figcaption{font-size:0.9rem;margin:0 0 0.3rem;text-align:center;color:inherit}
+.tconv-static table.tc-grid{border-collapse:collapse;margin:0;width:auto}
+.tconv-static table.tc-grid td{min-width:2.2rem;height:2.2rem;padding:0 0.2rem;text-align:center;
+  vertical-align:middle;font-size:0.85rem;line-height:1;border:1px solid #999;color:#000}
+.tconv-static table.tc-grid td.tc-dark{color:#fff}
+.tconv-static table.tc-grid td.tc-hl{outline:3px solid #d62728;outline-offset:-3px}
+</style>"""
+
+# Draws the chosen state as tables, coloured like matplotlib's "Blues" (as the live figures).
+_SCRIPT = r"""(function (root) {
+  var data = JSON.parse(root.querySelector('script[type="application/json"]').textContent);
+  var bar = root.querySelector(".tc-controls"), text = root.querySelector(".tc-text");
+  var panels = root.querySelector(".tc-panels");
+  var inputs = data.controls.map(function (control) {
+    var label = document.createElement("label"), input, shown;
+    label.appendChild(document.createTextNode(control.label));
+    var keys = control.options.map(function (o) { return o[1]; });
+    if (control.kind === "range") {
+      input = document.createElement("input");
+      input.type = "range"; input.min = 0; input.max = keys.length - 1; input.step = 1;
+      input.value = keys.indexOf(control.value);
+      shown = document.createElement("output");
+      label.appendChild(input); label.appendChild(shown);
+      input.key = function () { shown.textContent = control.options[input.value][0]; return keys[input.value]; };
+    } else {
+      input = document.createElement("select");
+      control.options.forEach(function (o) {
+        var option = document.createElement("option");
+        option.value = o[1]; option.textContent = o[0]; input.appendChild(option);
+      });
+      input.value = control.value;
+      label.appendChild(input);
+      input.key = function () { return input.value; };
+    }
+    input.addEventListener("input", draw);
+    bar.appendChild(label);
+    return input;
+  });
+  function colour(t) {
+    var low = [247, 251, 255], high = [8, 48, 107];
+    return "rgb(" + low.map(function (l, i) { return Math.round(l + t * (high[i] - l)); }).join(",") + ")";
+  }
+  function grid(panel) {
+    var values = data.arrays[panel.values], flat = [].concat.apply([], values);
+    var lo = Math.min.apply(null, flat), hi = Math.max.apply(null, flat);
+    var marked = {};
+    panel.highlight.forEach(function (rc) { marked[rc[0] + "," + rc[1]] = true; });
+    var figure = document.createElement("figure"), caption = document.createElement("figcaption");
+    var table = document.createElement("table");
+    caption.textContent = panel.title; table.className = "tc-grid";
+    values.forEach(function (row, r) {
+      var tr = table.insertRow();
+      row.forEach(function (v, c) {
+        var td = tr.insertCell(), t = hi > lo ? (v - lo) / (hi - lo) : 0;
+        td.textContent = v; td.style.background = colour(t);
+        if (t > 0.6) td.classList.add("tc-dark");
+        if (marked[r + "," + c]) td.classList.add("tc-hl");
+      });
+    });
+    figure.appendChild(caption); figure.appendChild(table);
+    return figure;
+  }
+  function draw() {
+    var state = data.states[inputs.map(function (i) { return i.key(); }).join("|")];
+    text.textContent = state.text;
+    panels.replaceChildren.apply(panels, state.panels.map(grid));
+  }
+  draw();
+})(document.currentScript.parentElement);"""
