@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import shapes, validation
-from .conv import pad_or_crop, windows
+from .conv import windows
 
 
 def _input(x):

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 
 from strategies import TOL, conv_configs
-from tconv_lib import conv2d, conv2d_transpose, conv_matrix, keras_ref
+from tconv_lib import conv2d_transpose, conv_matrix, keras_ref
 
 W = np.array([[1, 2, 1], [2, 1, 2], [1, 1, 2]], dtype=float)
 

@@ -21,7 +21,7 @@ import numpy as np
 import tconv_lib
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
-from tconv_lib.grading.output_shapes import check, describe, keras_reference, tconv_configs
+from tconv_lib.grading.cases import check, describe, keras_reference, tconv_configs
 
 
 def _keras_overlap(input_shape, kernel_size, strides, padding) -> np.ndarray:

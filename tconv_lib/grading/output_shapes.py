@@ -11,91 +11,16 @@ Hidden checks build real Keras layers (through ``tconv_lib.keras_ref``) for gene
 configurations and read the shapes of their outputs; the padding, which Keras never shows,
 is checked against ``tconv_lib`` (itself tested against Keras's outputs).
 
-The configuration generator and the report lines at the top are shared by the other
-checker modules of the course.
+Configurations and report lines come from ``cases``, shared with the other checkers.
 """
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import numpy as np
 
 import tconv_lib
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
-
-PADDINGS = ("valid", "same")
-
-
-class Config(NamedTuple):
-    """A 2-D transposed (or plain) convolution's shape parameters, sizes as pairs of ints."""
-    input_shape: tuple[int, int]
-    kernel_size: tuple[int, int]
-    strides: tuple[int, int]
-    padding: str
-
-
-# Configurations that random draws could miss and that the article's code gets wrong.
-EDGE_CONFIGS = (
-    # Stride larger than the kernel: under "valid" Keras keeps the gap after the last pixel.
-    Config((3, 4), (2, 1), (3, 2), "valid"),
-    # "same" with an even kernel: an odd number of rows cut, the extra one at the bottom/right.
-    Config((4, 3), (4, 2), (1, 1), "same"),
-    Config((2, 5), (3, 4), (2, 3), "same"),
-    # "same" with the stride larger than the kernel: zeros appended after the full scatter.
-    Config((3, 2), (2, 1), (4, 3), "same"),
-)
-
-
-def describe(input_shape, kernel_size, strides=(1, 1), padding="valid", **extra) -> str:
-    """One line naming a configuration, e.g. ``X 5x7, W 2x3, strides (3, 1), padding='same'``."""
-    text = (f"X {input_shape[0]}x{input_shape[1]}, W {kernel_size[0]}x{kernel_size[1]}, "
-            f"strides {tuple(strides)}, padding={padding!r}")
-    return "".join([text, *(f", {name}={value!r}" for name, value in extra.items())])
-
-
-def tconv_configs(seed: int, count: int, *, max_input=6, max_kernel=5, max_stride=4) -> list[Config]:
-    """``count`` configurations: the edge cases first, then random ones (seeded, so grading repeats).
-
-    Sizes are pairs of Python ints, mostly not square.
-    """
-    rng = np.random.default_rng(seed)
-    configs = list(EDGE_CONFIGS[:count])
-    while len(configs) < count:
-        configs.append(Config(_pair(rng, 1, max_input), _pair(rng, 1, max_kernel),
-                              _pair(rng, 1, max_stride), PADDINGS[int(rng.integers(2))]))
-    return configs
-
-
-def _pair(rng, low: int, high: int) -> tuple[int, int]:
-    return tuple(int(v) for v in rng.integers(low, high + 1, size=2))
-
-
-def _dilation(rng, probability: float) -> tuple[int, int]:
-    return _pair(rng, 1, 3) if rng.random() < probability else (1, 1)
-
-
-def check(student_fn, cases, *, what: str, reference: str | None = None) -> None:
-    """Run the cases through ``core.run_cases`` and say what passed.
-
-    Visible checks (``reference`` None) list every configuration; hidden checks print only
-    how many generated configurations agree with ``reference``. Returns None: nbgrader would
-    read a number shown by a test cell as its score.
-    """
-    cases = list(cases)
-    passed = core.run_cases(student_fn, cases, what=what)
-    if reference is None:
-        print(f"{what}: all {passed} checks passed")
-        for case in cases:
-            print(f"  ok  {case.config}")
-    else:
-        print(f"{what}: all {passed} generated configurations agree with {reference}")
-
-
-def keras_reference() -> str:
-    """The words for checks against Keras: which device computed the references."""
-    return f"Keras ({keras_ref.device_description()})"
-
+from tconv_lib.grading.cases import check, describe, dilation_pair, keras_reference, tconv_configs
 
 # ---- conv2d_output_shape ---------------------------------------------------------------
 
@@ -119,7 +44,7 @@ def _conv_configs(seed: int, count: int) -> list[tuple]:
     rng = np.random.default_rng([seed, 1])
     configs = []
     for config in tconv_configs(seed, 3 * count, max_input=9):
-        dilation = _dilation(rng, 0.3)
+        dilation = dilation_pair(rng, 0.3)
         if dilation != (1, 1):
             config = config._replace(strides=(1, 1))  # Keras does not combine strides and dilation
         try:
@@ -194,7 +119,7 @@ def _tconv_shape_configs(seed: int, count: int) -> list[tuple]:
     rng = np.random.default_rng([seed, 1])
     configs = []
     for config in tconv_configs(seed, 3 * count):
-        dilation = _dilation(rng, 0.25)
+        dilation = dilation_pair(rng, 0.25)
         if dilation != (1, 1):
             config = config._replace(strides=(1, 1))  # Keras does not combine strides and dilation
         output_padding = None
