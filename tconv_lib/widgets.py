@@ -110,7 +110,7 @@ def explorer_panels(input_size: int, kernel_size: int, strides: int, padding: st
             f"padded. Each output pixel receives {overlap.min()} to {overlap.max()} kernel copies; ")
     if uneven_overlap(kernel_size, strides):
         text += (f"the stride {strides} does not divide the kernel size {kernel_size}, so the counts "
-                 f"alternate even away from the borders: the source of checkerboard artifacts.")
+                 f"alternate even away from the borders: the source of checkerboard artefacts.")
     else:
         text += (f"the stride {strides} divides the kernel size {kernel_size}, so away from the "
                  f"borders every output pixel receives the same number.")

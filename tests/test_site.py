@@ -234,7 +234,8 @@ def test_exercise_pages_offer_their_released_notebook(site):
 def test_pages_have_no_launch_or_thebe_buttons(site):
     for path in toc_pages():
         page = (SITE / path).read_text()
-        for needle in ("launch-buttons", "thebe", "binder", "colab", "googletagmanager", "hypothes.is"):
+        for needle in ("launch-buttons", "thebe", "mybinder.org", "colab.research.google.com",
+                       "googletagmanager", "plausible.io", "hypothes.is", "utteranc.es"):
             assert needle not in page.lower(), f"{path} mentions {needle}"
 
 
