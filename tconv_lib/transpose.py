@@ -15,8 +15,8 @@ from .conv import conv2d, pad_or_crop
 from .matrix import conv_matrix
 
 METHODS = ("scatter", "zero_insertion", "matrix")
-#: Kernel copies computed at once by the scatter (256 KiB of float32: they stay in cache).
-_CHUNK_VALUES = 1 << 16
+#: Kernel copies computed at once by the scatter (2 MiB of float32: they stay in cache).
+_CHUNK_VALUES = 1 << 19
 
 
 def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
@@ -49,23 +49,24 @@ def _scatter(x, kernel, strides, padding, dilation_rate, out_shape, crop):
     (m_r, a_r), (m_c, a_c) = (np.divmod(np.arange(k) * d, s) for k, d, s in
                               zip((kh, kw), dilation_rate, strides))
     shifts = sorted({(m, l) for m in m_r for l in m_c})
-    # A matrix product makes each pixel's copy of the kernel, laid out by (shift, phase).
-    grouped = np.zeros((c_in, len(shifts), sh, sw, c_out), dtype=x.dtype)
+    # Each shift group's kernel taps as one (C_in, sh * sw * C_out) matrix: a matrix product
+    # then gives every pixel's copies for that group, laid out by phase.
+    grouped = np.zeros((len(shifts), c_in, sh, sw, c_out), dtype=x.dtype)
     index = {shift: g for g, shift in enumerate(shifts)}
     for i in range(kh):
         for j in range(kw):
-            grouped[:, index[m_r[i], m_c[j]], a_r[i], a_c[j]] = kernel[i, j].T
-    blocks = np.zeros((n, h + m_r.max(), w + m_c.max(), sh, sw, c_out), dtype=x.dtype)
-    grouped = grouped.reshape(c_in, -1)
-    # A few input rows at a time, so the copies are added while still in cache.
-    rows = max(1, _CHUNK_VALUES // (w * grouped.shape[1]))
-    for b in range(n):
-        for r0 in range(0, h, rows):
-            pixels = x[b, r0: r0 + rows]
-            copies = (pixels.reshape(-1, c_in) @ grouped).reshape(*pixels.shape[:2], len(shifts), sh, sw, c_out)
-            for g, (m, l) in enumerate(shifts):  # where copies overlap, they add
-                blocks[b, r0 + m: r0 + m + len(pixels), l: l + w] += copies[:, :, g]
-    full = blocks.transpose(0, 1, 3, 2, 4, 5).reshape(n, blocks.shape[1] * sh, blocks.shape[2] * sw, c_out)
+            grouped[index[m_r[i], m_c[j]], :, a_r[i], a_c[j]] = kernel[i, j].T
+    grouped = grouped.reshape(len(shifts), c_in, -1)
+    # The output as blocks of s x s pixels: (N, block row, phase row, block col, phase col, C).
+    blocks = np.zeros((n, h + m_r.max(), sh, w + m_c.max(), sw, c_out), dtype=x.dtype)
+    # A few images at a time, so each group's copies are added while still in cache.
+    images = max(1, _CHUNK_VALUES // (h * w * grouped.shape[2]))
+    for b in range(0, n, images):
+        pixels = x[b: b + images]
+        for g, (m, l) in enumerate(shifts):  # where copies overlap, they add
+            copies = (pixels.reshape(-1, c_in) @ grouped[g]).reshape(len(pixels), h, w, sh, sw, c_out)
+            blocks[b: b + images, m: m + h, :, l: l + w] += copies.transpose(0, 1, 3, 2, 4, 5)
+    full = blocks.reshape(n, blocks.shape[1] * sh, blocks.shape[3] * sw, c_out)
     # ``full`` may hold up to s - 1 spare zero rows after the scatter; crop counts from its start.
     spare = (full.shape[1] - out_shape[0] - crop[0][0], full.shape[2] - out_shape[1] - crop[1][0])
     return pad_or_crop(full, (-crop[0][0], -spare[0]), (-crop[1][0], -spare[1]))
