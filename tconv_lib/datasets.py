@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validation
-from .images import photograph
+from .images import block_mean, photograph
 
 
 def shapes(n: int, size: int = 32, *, seed: int = 0, noise: float = 0.15):
@@ -19,7 +19,7 @@ def shapes(n: int, size: int = 32, *, seed: int = 0, noise: float = 0.15):
     have random brightness (shapes brighter on average) plus Gaussian noise, so brightness
     alone does not separate them.
     """
-    n, size = validation.pair(n, "n")[0], validation.pair(size, "size", minimum=8)[0]
+    n, size = validation.integer(n, "n"), validation.integer(size, "size", minimum=8)
     rng = np.random.default_rng(seed)
     rows, cols = np.mgrid[0:size, 0:size]
     masks = np.zeros((n, size, size), bool)
@@ -44,9 +44,9 @@ def superresolution_pairs(n: int, patch: int = 32, factor: int = 2, *, split: st
     each ``factor x factor`` block of ``high`` averaged. ``split="train"`` crops from the top
     two thirds of the photograph, ``"test"`` from the bottom third, so they never overlap.
     """
-    n = validation.pair(n, "n")[0]
-    factor = validation.pair(factor, "factor")[0]
-    patch = validation.pair(patch, "patch")[0]
+    n = validation.integer(n, "n")
+    factor = validation.integer(factor, "factor")
+    patch = validation.integer(patch, "patch")
     if patch % factor:
         raise ValueError(f"patch ({patch}) must be a multiple of factor ({factor})")
     if split not in ("train", "test"):
@@ -59,5 +59,4 @@ def superresolution_pairs(n: int, patch: int = 32, factor: int = 2, *, split: st
     left = rng.integers(0, region.shape[1] - patch + 1, n)
     view = np.lib.stride_tricks.sliding_window_view(region, (patch, patch))
     high = view[top, left][..., None].astype(np.float32)
-    low = high.reshape(n, patch // factor, factor, patch // factor, factor, 1).mean(axis=(2, 4))
-    return low.astype(np.float32), high
+    return block_mean(high, factor), high

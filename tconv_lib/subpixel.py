@@ -18,7 +18,7 @@ def depth_to_space(x, block_size: int) -> np.ndarray:
     Output pixel ``(h*r + i, w*r + j)``, channel ``c`` is input ``(h, w)``, channel ``(i*r + j)*C + c``.
     """
     x = validation.array(x, "x", 4, "(N, H, W, C)")
-    r = validation.pair(block_size, "block_size")[0]
+    r = validation.integer(block_size, "block_size", minimum=2)
     n, h, w, depth = x.shape
     if depth % (r * r):
         raise ValueError(f"x has {depth} channels, not a multiple of block_size**2 = {r * r}")
@@ -33,5 +33,5 @@ def icnr(kernel, scale: int) -> np.ndarray:
     channel order ``depth_to_space`` reads them.
     """
     kernel = validation.array(kernel, "kernel", 4, "(kh, kw, C_in, C_out)")
-    r = validation.pair(scale, "scale")[0]
+    r = validation.integer(scale, "scale", minimum=2)
     return np.tile(kernel, (1, 1, 1, r * r))

@@ -74,7 +74,8 @@ def _scatter(x, kernel, strides, padding, dilation_rate, out_shape, crop):
 
 def insert_zeros(x: np.ndarray, strides) -> np.ndarray:
     """``x: (N, H, W, C)`` with ``s - 1`` zeros between neighbouring pixels along each axis."""
-    (n, h, w, c), (sh, sw) = x.shape, strides
+    x = validation.array(x, "x", 4, "(N, H, W, C)")
+    (n, h, w, c), (sh, sw) = x.shape, validation.pair(strides, "strides")
     out = np.zeros((n, (h - 1) * sh + 1, (w - 1) * sw + 1, c), dtype=x.dtype)
     out[:, ::sh, ::sw] = x
     return out

@@ -26,6 +26,15 @@ def pair(value, name: str, *, minimum: int = 1) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
+def integer(value, name: str, *, minimum: int = 1) -> int:
+    """A single int (not a pair), checked against ``minimum``."""
+    if not _is_int(value):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 

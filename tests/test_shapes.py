@@ -88,3 +88,4 @@ def test_transpose_crop_before_and_after():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+

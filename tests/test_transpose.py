@@ -129,3 +129,11 @@ def test_zero_insertion_input_is_what_the_stride_1_convolution_sees():
         np.testing.assert_allclose(conv2d(seen, flipped), conv2d_transpose(x, k, **kwargs))
     with pytest.raises(ValueError, match="kernel_size"):
         zero_insertion_input(x, 0)
+
+
+def test_insert_zeros_checks_its_arguments():
+    np.testing.assert_array_equal(insert_zeros(np.ones((1, 2, 1, 1)), 2)[0, :, 0, 0], [1, 0, 1])
+    with pytest.raises(ValueError, match="x must have 4 dimensions"):
+        insert_zeros(np.ones((2, 2)), 2)
+    with pytest.raises(ValueError, match="strides must be >= 1"):
+        insert_zeros(np.ones((1, 2, 2, 1)), 0)
