@@ -4,6 +4,13 @@ Every book page, widget, exercise and grader imports from here. Arrays follow Ke
 layouts (channels last; Conv2D kernels (kh, kw, C_in, C_out), Conv2DTranspose kernels
 (kh, kw, C_out, C_in)) so ``layer.get_weights()`` can be passed straight in.
 Importing this package does not import TensorFlow; ``tconv_lib.keras_ref`` does.
+
+The array functions are exported here. The modules that serve the pages are imported by
+name (``from tconv_lib import plots``), so that ``import tconv_lib`` stays fast and loads
+neither matplotlib nor ipywidgets nor TensorFlow: ``plots`` and ``widgets`` (figures),
+``images`` and ``datasets`` (data), ``models`` and ``metrics`` (the applications chapter),
+``article`` (the reference article's code, bugs included), ``subpixel``, ``tables``,
+``keras_ref`` (Keras itself) and ``grading`` (the exercises' checkers).
 """
 from .checkerboard import overlap_count, uneven_overlap
 from .conv import conv2d

@@ -1,9 +1,10 @@
 """The reference article's from-scratch Conv2D and Conv2DTranspose, bugs included: an object of study.
 
 The article builds both layers for one channel, on 2-D arrays, and checks them against Keras
-on two examples (a 4x4 input with a 3x3 kernel, and a 2x2 input with a 2x2 kernel), where
-they agree. This module re-expresses its algorithm (vectorised, the same numbers and the
-same shapes) so the book can run it on other cases and show where it parts from Keras:
+on two examples (a 4x4 input with a 3x3 kernel, and a 2x2 input with a 2x2 kernel; ``X``,
+``W3``, ``Y`` and ``W2`` here), where they agree. This module re-expresses its algorithm
+(vectorised, the same numbers and the same shapes) so the book can run it on other cases and
+show where it parts from Keras:
 
 * ``"same"`` convolution pads ``ceil(((n / s - 1) * s + k - n) / 2)`` zeros on *both* sides
   (Keras puts an odd extra zero after, and sizes from ``ceil(n / s)``); a negative result
@@ -23,7 +24,23 @@ import math
 import numpy as np
 
 from . import validation
+from .conv import conv2d as keras_exact_conv
 from .transpose import conv2d_transpose as keras_exact_transpose
+
+
+def _example(rows) -> np.ndarray:
+    values = np.array(rows)
+    values.setflags(write=False)  # shared by every caller
+    return values
+
+
+#: The article's two worked examples, (H, W) and (kh, kw) int arrays: the 4x4 input ``X``
+#: convolved ("valid") with the 3x3 kernel ``W3`` gives the 2x2 map ``Y``; ``Y`` transposed-
+#: convolved with the 2x2 kernel ``W2`` gives a 3x3 output.
+X = _example([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]])
+W3 = _example([[1, 2, 1], [2, 1, 2], [1, 1, 2]])
+Y = _example([[55, 52], [57, 50]])
+W2 = _example([[1, 2], [2, 1]])
 
 
 def _inputs(x, kernel, padding, strides):
@@ -32,15 +49,17 @@ def _inputs(x, kernel, padding, strides):
     return x, kernel, validation.padding_mode(padding), validation.pair(strides, "strides")
 
 
-def conv2d_same_padding(input_shape, kernel_shape, strides) -> tuple[int, int]:
+def conv2d_same_padding(input_shape, kernel_size, strides) -> tuple[int, int]:
     """The article's zeros on *each* side for ``"same"``: ``(p_row, p_col)``, possibly negative.
 
-    ``ceil(((n / s - 1) * s + k - n) / 2)`` per axis, in floating point as the article
-    computes it (``n / s`` is not rounded up, so inputs that the stride does not divide are
-    mis-sized).
+    input_shape: (H, W); kernel_size, strides: an int or a pair. Per axis
+    ``ceil(((n / s - 1) * s + k - n) / 2)``, in floating point as the article computes it
+    (``n / s`` is not rounded up, so inputs that the stride does not divide are mis-sized).
     """
     return tuple(math.ceil(((n / s - 1) * s + k - n) / 2)
-                 for n, k, s in zip(input_shape, kernel_shape, validation.pair(strides, "strides")))
+                 for n, k, s in zip(validation.pair(input_shape, "input_shape"),
+                                    validation.pair(kernel_size, "kernel_size"),
+                                    validation.pair(strides, "strides")))
 
 
 def conv2d(x, kernel, padding="valid", strides=(1, 1)) -> np.ndarray:
@@ -71,8 +90,9 @@ def conv2d(x, kernel, padding="valid", strides=(1, 1)) -> np.ndarray:
     out = np.empty((rows.size, cols.size))
     whole = widths == kw
     if whole.any():
-        view = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw))
-        out[:, whole] = np.einsum("abij,ij->ab", view[rows][:, cols[whole]], kernel)
+        # Whole windows come first and are the first columns of a "valid" convolution.
+        valid = keras_exact_conv(padded[None, :, :, None], kernel[:, :, None, None], strides=(sh, sw))
+        out[:, whole] = valid[0, :, : whole.sum(), 0]
     if not whole.all():
         # A one-column slice broadcasts across the kernel: column times the kernel's row sums.
         strips = padded[rows[:, None] + np.arange(kh)][:, :, cols[~whole]]  # (rows, kh, n)
@@ -80,13 +100,15 @@ def conv2d(x, kernel, padding="valid", strides=(1, 1)) -> np.ndarray:
     return out
 
 
-def conv2d_transpose_slices(full_shape, kernel_shape, strides, padding) -> tuple[slice, slice]:
+def conv2d_transpose_slices(full_shape, kernel_size, strides, padding) -> tuple[slice, slice]:
     """The article's crop of its full ``(n - 1) * s + k`` output: (row slice, column slice).
 
+    full_shape: (rows, cols) of the full scatter; kernel_size, strides: an int or a pair.
     For ``"same"`` it cuts ``floor((k - s) / 2)`` before, computed per axis, but the
     columns end at ``rows - (kw - sw - row_start)``: the row count and the row crop.
     """
-    (kh, kw), (sh, sw) = kernel_shape, validation.pair(strides, "strides")
+    rows = validation.pair(full_shape, "full_shape")[0]
+    (kh, kw), (sh, sw) = validation.pair(kernel_size, "kernel_size"), validation.pair(strides, "strides")
     if validation.padding_mode(padding) == "valid":
         row_start = row_end = col_start = col_end = 0
     else:
@@ -94,7 +116,6 @@ def conv2d_transpose_slices(full_shape, kernel_shape, strides, padding) -> tuple
         row_end = kh - sh - row_start
         col_start = (kw - sw) // 2
         col_end = kw - sw - row_start
-    rows = full_shape[0]
     return slice(row_start, rows - row_end), slice(col_start, rows - col_end)
 
 

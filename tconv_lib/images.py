@@ -1,4 +1,5 @@
-"""A real photograph for the book's figures, shipped with matplotlib (nothing is downloaded).
+"""A real photograph for the book's figures, shipped with matplotlib (nothing is downloaded),
+and the block averaging that makes smaller versions of it.
 
 The photograph is matplotlib's sample ``grace_hopper.jpg`` (600 x 512 pixels, RGB), the
 portrait of the computer scientist Grace Hopper that matplotlib's own examples use.
@@ -40,10 +41,24 @@ def photograph(*, grayscale: bool = False, downscale: int = 1) -> np.ndarray:
     image = _sample_uint8().astype(np.float32) / np.float32(255)
     if grayscale:
         image = image @ np.asarray(LUMA, dtype=np.float32)[:, None]
-    h, w, c = image.shape
+    h, w, _ = image.shape
     if fh > h or fw > w:
         raise ValueError(f"downscale must be at most ({h}, {w}) for a {h} x {w} photograph, "
                          f"got {downscale!r}")
+    return np.clip(block_mean(image, (fh, fw)), 0.0, 1.0).astype(np.float32)
+
+
+def block_mean(x, size) -> np.ndarray:
+    """Each ``size`` block of pixels averaged into one (``AveragePooling2D(size)``, ``"valid"``).
+
+    x: (..., H, W, C), any leading axes (a batch). size: an int or a pair ``(fh, fw)``.
+    Returns (..., H // fh, W // fw, C); rows and columns that do not fill a whole block are dropped.
+    """
+    fh, fw = validation.pair(size, "size")
+    x = np.asarray(x)
+    if x.ndim < 3 or x.shape[-3] < fh or x.shape[-2] < fw:
+        raise ValueError(f"x must be (..., H, W, C) with H >= {fh} and W >= {fw} (one whole block "
+                         f"of size {size!r}), got shape {x.shape}")
+    *batch, h, w, c = x.shape
     h, w = h // fh, w // fw
-    blocks = image[: h * fh, : w * fw].reshape(h, fh, w, fw, c)
-    return np.clip(blocks.mean(axis=(1, 3)), 0.0, 1.0).astype(np.float32)
+    return x[..., : h * fh, : w * fw, :].reshape(*batch, h, fh, w, fw, c).mean(axis=(-4, -2))

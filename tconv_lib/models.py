@@ -28,6 +28,9 @@ def segmentation_net(upsampling: str, size: int = 32, width: int = 16):
     Two stride-2 convolutions take the image down to size/4, two upsampling steps bring it back;
     skip connections add the encoder's features at each resolution (as in U-Net, but added).
     """
+    if size < 4 or size % 4:
+        # Otherwise the decoder's maps come out one pixel off the encoder's and cannot be added.
+        raise ValueError(f"size must be a positive multiple of 4 (two stride-2 steps), got {size!r}")
     keras = keras_ref.keras()
     layers = keras.layers
     image = keras.Input((size, size, 1))

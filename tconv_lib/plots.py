@@ -5,18 +5,24 @@ import textwrap
 
 import numpy as np
 
+from . import validation
+from .transpose import conv2d_transpose
+
 
 def number_grid(ax, values, *, title: str = "", cmap: str = "Blues", fmt: str = "{:g}",
                 vmin=None, vmax=None, highlight=None):
     """Draw a 2-D array as a grid of coloured cells with its numbers written in.
 
     values: (H, W). highlight: optional boolean (H, W) mask of cells to outline in red.
+    vmin, vmax: the colour scale's ends (default: the smallest and largest value). Returns ``ax``.
     """
-    values = np.asarray(values)
+    values = validation.array(values, "values", 2, "(H, W)")
     ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
-    span = (np.nanmax(values) - np.nanmin(values)) or 1.0
+    low = np.nanmin(values) if vmin is None else vmin
+    span = ((np.nanmax(values) if vmax is None else vmax) - low) or 1.0
     for (r, c), v in np.ndenumerate(values):
-        dark = vmax is None and (v - np.nanmin(values)) / span > 0.6
+        # White text on the darkest 40% of the colour scale, as the static figures do.
+        dark = (v - low) / span > 0.6
         ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9,
                 color="white" if dark else "black")
     if highlight is not None:
@@ -69,6 +75,10 @@ def image_grid(images, titles=(), *, ncols=None, size: float = 2.4, cmap: str = 
     import matplotlib.pyplot as plt
 
     images = [np.asarray(im) for im in images]
+    if not images or any(im.ndim not in (2, 3) or (im.ndim == 3 and im.shape[2] not in (1, 3))
+                         for im in images):
+        raise ValueError("images must be a non-empty sequence of (H, W), (H, W, 1) or (H, W, 3) arrays, "
+                         f"got shapes {[im.shape for im in images]}")
     ncols = ncols or len(images)
     nrows = -(-len(images) // ncols)
     titles = list(titles) + [""] * (len(images) - len(titles))
@@ -94,11 +104,8 @@ def scatter_partials(x, kernel, strides=1, padding="valid"):
     (a copy of the kernel scaled by ``x[r, c]``), ``footprints[r, c]`` the boolean mask of the
     output cells that copy covers. The partials add up to the transposed convolution of ``x``.
     """
-    from .transpose import conv2d_transpose
-
-    x, kernel = np.asarray(x), np.asarray(kernel)
-    if x.ndim != 2 or kernel.ndim != 2:
-        raise ValueError(f"x and kernel must be 2-D (one channel), got shapes {x.shape} and {kernel.shape}")
+    x = validation.array(x, "x", 2, "(H, W)")
+    kernel = validation.array(kernel, "kernel", 2, "(kh, kw)")
     h, w = x.shape
     one_hot = np.eye(h * w).reshape(h * w, h, w, 1)  # one image per input pixel, in a batch
     options = dict(strides=strides, padding=padding)

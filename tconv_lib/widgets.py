@@ -29,22 +29,17 @@ import ipywidgets as widgets
 import numpy as np
 from IPython.display import HTML
 
-from . import plots, validation
+from . import article, plots, validation
 from .checkerboard import overlap_count, uneven_overlap
 from .matrix import conv_matrix
 from .shapes import conv2d_output_shape, conv2d_transpose_output_shape, conv_transpose_output_length
-from .transpose import conv2d_transpose, zero_insertion_input
+from .transpose import zero_insertion_input
 
 __all__ = [
     "Panel", "explorer_panels", "matrix_panels", "matrix_view", "matrix_view_html",
     "parameter_explorer", "parameter_explorer_html", "scatter_panels", "scatter_stepper",
     "scatter_stepper_html",
 ]
-
-#: The article's example: a 2x2 input and a 2x2 kernel, scattered into a 3x3 output.
-ARTICLE_X = np.array([[55, 52], [57, 50]])
-ARTICLE_KERNEL = np.array([[1, 2], [2, 1]])
-
 
 @dataclasses.dataclass
 class Panel:
@@ -224,8 +219,11 @@ def _dropdown(description, options, value):
                             style={"description_width": "initial"}, layout={"width": "max-content"})
 
 
-def scatter_stepper(x=ARTICLE_X, kernel=ARTICLE_KERNEL, strides=1, padding="valid") -> LiveFigure:
-    """Live scatter-add: a slider over the input pixels (see ``scatter_panels``)."""
+def scatter_stepper(x=article.Y, kernel=article.W2, strides=1, padding="valid") -> LiveFigure:
+    """Live scatter-add: a slider over the input pixels (see ``scatter_panels``).
+
+    x: (H, W); kernel: (kh, kw); by default the article's 2x2 example, scattered into 3x3.
+    """
     x = validation.array(x, "x", 2, "(H, W)")
     kernel = validation.array(kernel, "kernel", 2, "(kh, kw)")
 
@@ -275,8 +273,8 @@ def matrix_view(input_size=4, kernel_size=3, strides=1, padding="valid", pixel=1
 # ---------------------------------------------------------------------------------------------
 # Static twins: every state precomputed, drawn by inline JavaScript (no kernel, no other host).
 
-def scatter_stepper_html(x=ARTICLE_X, kernel=ARTICLE_KERNEL, strides=1, padding="valid") -> HTML:
-    """Static scatter-add step-through: a slider over the input pixels."""
+def scatter_stepper_html(x=article.Y, kernel=article.W2, strides=1, padding="valid") -> HTML:
+    """Static scatter-add step-through: a slider over the input pixels (see ``scatter_stepper``)."""
     x = validation.array(x, "x", 2, "(H, W)")
     kernel = validation.array(kernel, "kernel", 2, "(kh, kw)")
     steps = range(1, x.size + 1)

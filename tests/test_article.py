@@ -3,10 +3,7 @@ import pytest
 
 from tconv_lib import article, conv2d, conv2d_transpose
 
-X4 = np.array([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]])
-W3 = np.array([[1, 2, 1], [2, 1, 2], [1, 1, 2]])
-X2 = np.array([[55, 52], [57, 50]])
-W2 = np.array([[1, 2], [2, 1]])
+X4, W3, X2, W2 = article.X, article.W3, article.Y, article.W2
 
 
 def keras_exact(fn, x, w, **kwargs):
@@ -20,6 +17,9 @@ def test_the_articles_own_examples_match_keras(padding):
     np.testing.assert_array_equal(article.conv2d_transpose(X2, W2, padding),
                                   keras_exact(conv2d_transpose, X2, W2, padding=padding))
     assert article.conv2d(X4, W3, "valid").tolist() == [[55, 52], [57, 50]]
+    assert article.conv2d_transpose(X2, W2).tolist() == [[55, 162, 104], [167, 323, 152], [114, 157, 50]]
+    with pytest.raises(ValueError, match="read-only"):
+        X4[0, 0] = 0  # shared by every caller
 
 
 def test_same_padding_is_symmetric_with_ceil():
@@ -52,6 +52,17 @@ def test_transpose_crop_mixes_rows_and_columns():
     assert article.conv2d_transpose_slices((5, 7), (3, 2), (1, 1), "same") == (slice(1, 4), slice(0, 5))
     wide = np.arange(6).reshape(2, 3)
     assert article.conv2d_transpose(wide, W2).shape == (3, 3)  # Keras: (3, 4)
+
+
+def test_bad_shapes_name_the_argument():
+    with pytest.raises(ValueError, match="kernel_size"):
+        article.conv2d_same_padding((4, 4), (2, 2, 2), 1)
+    with pytest.raises(ValueError, match="input_shape"):
+        article.conv2d_same_padding(4.5, 2, 1)
+    with pytest.raises(ValueError, match="full_shape"):
+        article.conv2d_transpose_slices((0, 5), 2, 1, "same")
+    with pytest.raises(ValueError, match="kernel_size"):
+        article.conv2d_transpose_slices((5, 5), "2", 1, "same")
 
 
 @pytest.mark.parametrize("fn", [article.conv2d, article.conv2d_transpose])

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tconv_lib.images import LUMA, photograph
+from tconv_lib.images import LUMA, block_mean, photograph
 
 
 def test_full_colour_photograph():
@@ -33,6 +33,22 @@ def test_downscale_averages_blocks(factor, shape):
 def test_callers_cannot_change_the_cached_photograph():
     photograph()[:] = 0
     assert photograph().max() > 0.9
+
+
+def test_block_mean_averages_each_block_over_a_batch():
+    x = np.arange(2 * 5 * 7 * 3, dtype=np.float64).reshape(2, 5, 7, 3)
+    small = block_mean(x, (2, 3))
+    assert small.shape == (2, 2, 2, 3)
+    np.testing.assert_array_equal(small[1, 1, 0], x[1, 2:4, 0:3].mean(axis=(0, 1)))
+    np.testing.assert_array_equal(small[0, 0, 1], x[0, 0:2, 3:6].mean(axis=(0, 1)))
+    assert block_mean(x[0], 1).shape == (5, 7, 3)  # (H, W, C) with no batch axis
+
+
+@pytest.mark.parametrize("x, size, match", [(np.ones((4, 4)), 2, "x must be"), (np.ones((1, 4, 4, 1)), 5, "x must be"),
+                                            (np.ones((4, 4, 1)), 0, "size"), (np.ones((4, 4, 1)), (2, 2, 2), "size")])
+def test_block_mean_bad_arguments_name_the_argument(x, size, match):
+    with pytest.raises(ValueError, match=match):
+        block_mean(x, size)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, "2", (2, 2, 2), 601])

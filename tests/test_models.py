@@ -21,5 +21,13 @@ def test_both_upsamplings_have_the_same_parameter_count():
 
 
 def test_unknown_upsampling_is_rejected():
-    with pytest.raises(ValueError, match="upsampling"):
+    with pytest.raises(ValueError, match="upsampling must be one of"):
         models.superresolution_net("bilinear")
+    with pytest.raises(ValueError, match="upsampling must be one of"):
+        models.segmentation_net("bilinear", size=8, width=2)
+
+
+@pytest.mark.parametrize("size", [0, 2, 30])
+def test_segmentation_size_must_survive_two_halvings(size):
+    with pytest.raises(ValueError, match="size must be a positive multiple of 4"):
+        models.segmentation_net("transpose", size=size)

@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import tconv_lib as tl  # noqa: E402
-from tconv_lib import plots  # noqa: E402
+from tconv_lib import article, plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -17,8 +17,7 @@ def _close_figures():
     plt.close("all")
 
 
-ARTICLE_X = np.array([[55, 52], [57, 50]])
-ARTICLE_W = np.array([[1, 2], [2, 1]])
+ARTICLE_X, ARTICLE_W = article.Y, article.W2
 
 
 def test_scatter_partials_on_the_article_example():
@@ -44,8 +43,24 @@ def test_scatter_partials_add_up_to_the_transposed_convolution(strides, padding)
 
 
 def test_scatter_partials_rejects_multichannel_input():
-    with pytest.raises(ValueError, match="x and kernel must be 2-D"):
+    with pytest.raises(ValueError, match=r"x must have 2 dimensions \(H, W\)"):
         plots.scatter_partials(np.ones((1, 2, 2, 1)), ARTICLE_W)
+    with pytest.raises(ValueError, match=r"kernel must have 2 dimensions \(kh, kw\)"):
+        plots.scatter_partials(ARTICLE_X, np.ones((2, 2, 1, 1)))
+
+
+def test_number_grid_writes_every_value_and_rejects_non_grids():
+    fig, (ax, scale_10, scale_20) = plt.subplots(1, 3)
+    plots.number_grid(ax, [[0, 1], [4, 8]])
+    assert {t.get_text(): t.get_color() for t in ax.texts} == {"0": "black", "1": "black", "4": "black",
+                                                               "8": "white"}  # white on dark cells
+    # With a colour scale given, the text colour follows that scale, not the values' range.
+    plots.number_grid(scale_10, [[0, 1], [4, 8]], vmin=0, vmax=10)
+    assert [t.get_color() for t in scale_10.texts] == ["black", "black", "black", "white"]
+    plots.number_grid(scale_20, [[0, 1], [4, 8]], vmin=0, vmax=20)
+    assert {t.get_color() for t in scale_20.texts} == {"black"}
+    with pytest.raises(ValueError, match=r"values must have 2 dimensions \(H, W\)"):
+        plots.number_grid(ax, [1, 2, 3])
 
 
 def test_scatter_steps_draws_one_panel_per_pixel_and_the_sum():
@@ -75,6 +90,12 @@ def test_image_grid_lays_out_rows_and_hides_empty_cells():
     assert len(axes) == 4 and [ax.get_title() for ax in axes[:3]] == ["zeros", "ones", "grey"]
     assert len(axes[3].images) == 0
     assert axes[1].images[0].get_array().shape == (4, 6)  # the channel axis of one channel dropped
+
+
+@pytest.mark.parametrize("bad", [[], [np.zeros(4)], [np.zeros((4, 4, 2))], [np.zeros((1, 4, 4, 1))]])
+def test_image_grid_rejects_what_is_not_an_image(bad):
+    with pytest.raises(ValueError, match=r"images must be a non-empty sequence of \(H, W\)"):
+        plots.image_grid(bad)
 
 
 def test_feature_map_sizes_draws_one_block_per_layer():

@@ -176,6 +176,12 @@ def test_checks_reject_a_wrong_matrix_claim():
     text, panels = widgets.matrix_panels(4, 3, 2, "valid", 1)
     with pytest.raises(AssertionError):
         check_matrix(text.replace("output_padding=1", "output_padding=None"), panels, 4, 3, 2, "valid", 1)
+    with pytest.raises(AssertionError):
+        check_matrix(text, panels, 4, 3, 2, "valid", 2)  # the figure of another output pixel
+    text, panels = widgets.matrix_panels(4, 3, 1, "same", 1)
+    panels[1].values = panels[0].values.T[::-1]  # C's rows in the wrong order: not its transpose
+    with pytest.raises(AssertionError):
+        check_matrix(text, panels, 4, 3, 1, "same", 1)
 
 
 # --- static twins ------------------------------------------------------------------------------
