@@ -1,8 +1,9 @@
 """The reference article's from-scratch Conv2D and Conv2DTranspose, bugs included: an object of study.
 
 The article builds both layers for one channel, on 2-D arrays, and checks them against Keras
-on four examples (two per layer) (a 4x4 input with a 3x3 kernel, and a 2x2 input with a 2x2 kernel; ``X``,
-``W3``, ``Y`` and ``W2`` here), where they agree. This module re-expresses its algorithm
+on four examples, "valid" and "same" for each layer (the convolution on a 4x4 input with a 3x3
+kernel, the transposed convolution on a 2x2 input with a 2x2 kernel; ``X``, ``W3``, ``Y`` and
+``W2`` here), where they agree. This module re-expresses its algorithm
 (vectorised, the same numbers and the same shapes) so the book can run it on other cases and
 show where it parts from Keras:
 

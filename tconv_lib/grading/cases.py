@@ -1,10 +1,20 @@
 """Configurations and report lines shared by the checker modules of the exercises.
 
-Every hidden check draws its configurations here (seeded, so grading repeats exactly), names
-them with ``describe`` in its feedback, and reports through ``check``.
+Every hidden check draws its configurations and data from ``hidden_rng``, names them with
+``describe`` in its feedback, and reports through ``check``.
+
+``hidden_rng(seed)`` mixes the public seed with the grading machine's secret: the course's
+source is public, so with the seed alone a student could compute every hidden case and its
+answer at home and return them from a lookup table. The secret is the environment variable
+``TCONV_GRADING_SECRET`` (set it for repeatable grading, and keep it private), else a random
+number drawn once per grading kernel. The edge configurations are always checked first.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import secrets
 from typing import NamedTuple
 
 import numpy as np
@@ -13,6 +23,20 @@ from tconv_lib import keras_ref
 from tconv_lib.grading import core
 
 PADDINGS = ("valid", "same")
+SECRET_VARIABLE = "TCONV_GRADING_SECRET"
+
+
+@functools.cache
+def _secret() -> int:
+    text = os.environ.get(SECRET_VARIABLE)
+    if text:
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    return secrets.randbits(64)
+
+
+def hidden_rng(*seed: int) -> np.random.Generator:
+    """The random generator of a hidden check: its public ``seed`` and the grading secret."""
+    return np.random.default_rng([*seed, _secret()])
 
 
 class Config(NamedTuple):
@@ -43,11 +67,11 @@ def describe(input_shape, kernel_size, strides=(1, 1), padding="valid", **extra)
 
 
 def tconv_configs(seed: int, count: int, *, max_input=6, max_kernel=5, max_stride=4) -> list[Config]:
-    """``count`` configurations: the edge cases first, then random ones (seeded, so grading repeats).
+    """``count`` configurations: the edge cases first, then random ones (``hidden_rng(seed)``).
 
     Sizes are pairs of Python ints, mostly not square.
     """
-    rng = np.random.default_rng(seed)
+    rng = hidden_rng(seed)
     configs = list(EDGE_CONFIGS[:count])
     while len(configs) < count:
         configs.append(Config(_pair(rng, 1, max_input), _pair(rng, 1, max_kernel),

@@ -14,7 +14,8 @@ CONTRACT (other modules rely on it; keep the signatures):
 Integrity (see ``guards``): ``run_cases`` refuses to grade when NumPy, builtins or a grading
 module was changed by notebook code; each call gets fresh copies of the arguments, a time
 limit, and fails if it calls TensorFlow, Keras, SciPy, PyTorch, JAX or ``tconv_lib``; an
-exception inside the student's function becomes a ``GradingFailure`` naming the case.
+exception inside the student's function (or in reading what it returned into a plain array
+or value, done under the same watch) becomes a ``GradingFailure`` naming the case.
 Grading modules must therefore not rebind their own globals after import (mutate a container
 or use ``functools.cache`` instead), and checker functions called from test cells must return
 None: nbgrader reads a number shown by a test cell as a partial score.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import numbers
 from typing import Any, Callable
 
@@ -53,30 +55,40 @@ def _plain(value) -> bool:
         isinstance(value, np.generic) and isinstance(value, (numbers.Number, np.bool_)))
 
 
-def assert_close(expected, obtained, *, config: str, what: str) -> None:
+def _read(expected, obtained, *, config: str, what: str):
+    """``obtained`` as plain data comparable with ``expected`` (a float64 array or a plain value)."""
     if isinstance(expected, np.ndarray):
-        if not isinstance(obtained, (np.ndarray, list, tuple, numbers.Number)):
-            raise GradingFailure(f"{what} on {config}: expected a NumPy array of shape "
-                                 f"{expected.shape}, got {type(obtained).__name__}")
-        try:
-            got = np.array(obtained, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise GradingFailure(f"{what} on {config}: expected a NumPy array of shape "
-                                 f"{expected.shape}, got {type(obtained).__name__}") from None
+        if isinstance(obtained, (np.ndarray, list, tuple, numbers.Number)):
+            try:
+                return np.array(obtained, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):
+                pass
+        raise GradingFailure(f"{what} on {config}: expected a NumPy array of shape "
+                             f"{expected.shape}, got {type(obtained).__name__}")
+    if not _plain(obtained):
+        raise GradingFailure(f"{what} on {config}: expected {expected!r}, got an object of type "
+                             f"{type(obtained).__name__}")
+    return obtained
+
+
+def _compare(expected, got, *, config: str, what: str) -> None:
+    if isinstance(expected, np.ndarray):
         if got.shape != expected.shape:
             raise GradingFailure(f"{what} on {config}: expected shape {expected.shape}, "
                                  f"got shape {got.shape}")
-        bad = ~np.isclose(got, expected, rtol=RTOL, atol=ATOL)
+        with np.errstate(all="ignore"):  # notebook code may have asked for errors or callbacks
+            bad = ~np.isclose(got, expected, rtol=RTOL, atol=ATOL)
         if bad.any():
             pos = tuple(int(i) for i in np.argwhere(bad)[0])
             raise GradingFailure(f"{what} on {config}: first difference at position {pos}: "
                                  f"expected {expected[pos]:.6g}, got {got[pos]:.6g} "
                                  f"({int(bad.sum())} of {bad.size} values differ)")
-    elif not _plain(obtained):
-        raise GradingFailure(f"{what} on {config}: expected {expected!r}, got an object of type "
-                             f"{type(obtained).__name__}")
-    elif obtained != expected:
-        raise GradingFailure(f"{what} on {config}: expected {expected!r}, got {obtained!r}")
+    elif got != expected:
+        raise GradingFailure(f"{what} on {config}: expected {expected!r}, got {got!r}")
+
+
+def assert_close(expected, obtained, *, config: str, what: str) -> None:
+    _compare(expected, _read(expected, obtained, config=config, what=what), config=config, what=what)
 
 
 def run_cases(student_fn: Callable, cases, *, what: str) -> int:
@@ -86,8 +98,12 @@ def run_cases(student_fn: Callable, cases, *, what: str) -> int:
     passed = 0
     for case in cases:
         args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-        obtained = guards.call_student(student_fn, args, kwargs, what=what, config=case.config)
+        # What the student returned is read into plain data inside the watch: reading an
+        # object can run its code (a huge int, a list subclass), and must fail like a call.
+        got = guards.call_student(student_fn, args, kwargs, what=what, config=case.config,
+                                  read=functools.partial(_read, case.expected, config=case.config,
+                                                         what=what))
         guards.check_untampered()
-        assert_close(case.expected, obtained, config=case.config, what=what)
+        _compare(case.expected, got, config=case.config, what=what)
         passed += 1
     return passed

@@ -10,14 +10,26 @@ guards are the second line, in the kernel itself:
   refuses to grade when one of them was replaced.
 * ``call_student()`` runs the student's function with ``sys.setprofile`` watching for calls
   into TensorFlow, Keras, SciPy, PyTorch, JAX or the course library (the reference
-  implementation), under a per-call time limit (``signal.setitimer``).
+  implementation), under a per-call time limit (``signal.setitimer``), with its warnings
+  silenced (they would reach stderr, and nbgrader gives 0 to a test cell with stderr); any
+  exception it raises, ``SystemExit`` and ``KeyboardInterrupt`` included, and any failure to
+  read what it returned, becomes a one-line ``GradingFailure``.
+* An audit hook (``sys.addaudithook``, which nothing can remove) refuses, while student code
+  runs (a student cell, or a student function called by a test), what no exercise needs and
+  what would reach around the other guards: writing files or reading anything but Python
+  sources, running programs, ``ctypes``, unpickling, threads, profilers and tracers, the
+  garbage collector's object lists, importing TensorFlow, Keras, SciPy, PyTorch, JAX or the
+  course library, changing a class of the grading code; and, inside a student function,
+  frame introspection.
 * In IPython (the grading kernel), importing this module installs a short error display for
   ``GradingFailure`` (the message only: nothing of the grading code or the hidden tests), and
   after the cell that imported it (the locked setup cell) freezes the grading modules and
-  re-binds the names that cell defined before every later cell.
+  re-binds the names that cell defined before every later cell. Every later cell that is not
+  a test cell (calls of the grading module only) runs as student code for the audit hook.
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import os
@@ -26,6 +38,7 @@ import sys
 import threading
 import traceback
 import types
+import warnings
 
 import numpy as np
 
@@ -43,6 +56,25 @@ _VOLATILE_BUILTINS = frozenset({"input", "get_ipython", "display", "exit", "quit
 _VOLATILE_NAMES = frozenset({"__warningregistry__"})
 _LIBRARY_DIRS = tuple(os.path.dirname(p) + os.sep for p in
                       (os.path.dirname(__file__), os.path.dirname(np.__file__), os.path.dirname(os.__file__)))
+
+# Audited events refused while student code runs (see ``_audit``); prefixes end with a dot.
+_REFUSED_EVENTS = frozenset({
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+    "os.kill", "os.killpg", "os.putenv", "os.unsetenv", "os.remove", "os.rename", "os.rmdir",
+    "os.mkdir", "os.chmod", "os.chown", "os.link", "os.symlink", "os.truncate", "os.utime",
+    "os.chdir", "os.chroot", "os.setxattr", "os.removexattr", "os.startfile",
+    "pickle.find_class", "marshal.load", "marshal.loads", "_thread.start_new_thread",
+    "sys.setprofile", "sys.settrace", "sys.addaudithook", "sys._current_frames",
+    "sys._current_exceptions", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
+})
+_REFUSED_PREFIXES = ("ctypes.", "shutil.", "socket.", "tempfile.", "webbrowser.", "urllib.", "http.")
+_REFUSED_IN_CALLS = frozenset({"sys._getframe", "sys._getframemodulename", "object.__getattr__"})
+_REFUSED_IMPORTS = FORBIDDEN_PACKAGES | {"ctypes", "_ctypes", "subprocess", "_posixsubprocess",
+                                         "socket", "multiprocessing", "threading", "_thread", "gc"}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_OFF, _CELL, _CALL = 0, 1, 2
+_mode = [_OFF]  # what runs now on the main thread: grading code, a student cell, a student function
+_MAIN_THREAD = threading.main_thread().ident
 
 _snapshot: dict[str, tuple[types.ModuleType, dict]] = {}
 # Kept by reference so that a replaced module attribute cannot switch the guards off.
@@ -87,6 +119,35 @@ def check_untampered() -> None:
         raise GradingFailure(f"refusing to grade: {culprit} was replaced or removed by code in this "
                              f"notebook. Remove the code that changes it and run the notebook again.")
     snapshot()  # modules loaded since (e.g. TensorFlow's references) join the protected set
+
+
+def _refused(event: str, args) -> bool:
+    if event in _REFUSED_EVENTS or event.startswith(_REFUSED_PREFIXES):
+        return True
+    if event == "open":  # reading Python sources stays possible (imports, tracebacks)
+        path, mode, flags = (tuple(args) + (None, None, 0))[:3]
+        writes = any(c in (mode or "") for c in "wax+") or bool((flags or 0) & _WRITE_FLAGS)
+        return writes or not (isinstance(path, str) and path.endswith((".py", ".pyc")))
+    if event == "import":
+        return str(args[0]).partition(".")[0] in _REFUSED_IMPORTS
+    if event in ("object.__setattr__", "object.__delattr__"):
+        owner = vars(args[0]).get("__module__") if isinstance(args[0], type) else None
+        return isinstance(owner, str) and (_protected(owner) or owner.partition(".")[0] in FORBIDDEN_PACKAGES)
+    return _mode[0] == _CALL and event in _REFUSED_IN_CALLS
+
+
+def _audit(event: str, args) -> None:
+    if _mode[0] != _OFF and threading.get_ident() == _MAIN_THREAD and _refused(event, args):
+        raise PermissionError(f"{event} is not allowed in an exercise of this course")
+
+
+@contextlib.contextmanager
+def _running(mode: int):
+    previous, _mode[0] = _mode[0], mode
+    try:
+        yield
+    finally:
+        _mode[0] = previous
 
 
 class _TimeUp(BaseException):
@@ -137,22 +198,38 @@ def _student_frames(tb) -> str:
     return ("\n" + "\n".join(lines[-3:])) if lines else ""
 
 
-def call_student(fn, args, kwargs, *, what: str, config: str):
-    """``fn(*args, **kwargs)`` watched: forbidden calls, time limit and exceptions become ``GradingFailure``."""
+def call_student(fn, args, kwargs, *, what: str, config: str, read=None):
+    """``fn(*args, **kwargs)`` watched: forbidden calls, time limit and exceptions become ``GradingFailure``.
+
+    ``read(result)``, when given, turns the result into plain data under the same watch (the
+    result is the student's object: reading it may run the student's code); it returns the
+    plain value or raises ``GradingFailure``.
+    """
     watch = _ForbiddenCalls()
     previous = _getprofile()
+    reading = False
     try:
-        with _time_limit(TIME_LIMIT_S):
+        with _time_limit(TIME_LIMIT_S), warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
             _setprofile(watch)
             try:
-                result = fn(*args, **kwargs)
+                with _running(_CALL):
+                    result = fn(*args, **kwargs)
+                    reading = True
+                    if read is not None:
+                        result = read(result)
             finally:
                 _setprofile(previous)
     except _TimeUp:
         raise GradingFailure(f"{what} did not return within {TIME_LIMIT_S:g} s on {config} "
                              f"(an endless loop?)") from None
-    except Exception as error:  # the student's own error, reported without our frames
-        raise GradingFailure(f"{what} raised {type(error).__name__}: {error} on {config}"
+    except GradingFailure:
+        if not reading:  # only ours, from read(): the student cannot reach this class
+            raise GradingFailure(f"{what} raised GradingFailure on {config}") from None
+        raise
+    except BaseException as error:  # the student's own error, reported without our frames
+        done = "returned a value that cannot be read" if reading else "raised"
+        raise GradingFailure(f"{what} {done} {type(error).__name__}: {error} on {config}"
                              f"{_student_frames(error.__traceback__)}") from None
     if watch.first is not None:
         raise GradingFailure(f"{what} called {watch.first} on {config}: this exercise is from "
@@ -193,13 +270,36 @@ def _install(shell) -> None:
             if isinstance(value, types.ModuleType) and _protected(value.__name__):
                 protected_names[name] = value
 
-    def rebind_names(info):
+    def before_cell(info):
         for name, value in protected_names.items():
             if shell.user_ns.get(name) is not value:
                 shell.user_ns[name] = value
+        graders = {name for name, module in protected_names.items()
+                   if module.__name__.startswith("tconv_lib.grading.")}
+        if graders:  # after the setup cell
+            _mode[0] = _OFF if _test_cell(info.raw_cell, graders) else _CELL
+
+    def after_cell(result):
+        _mode[0] = _OFF
 
     shell.events.register("post_run_cell", after_setup_cell)
-    shell.events.register("pre_run_cell", rebind_names)
+    shell.events.register("pre_run_cell", before_cell)
+    shell.events.register("post_run_cell", after_cell)
+
+
+def _test_cell(source: str, graders) -> bool:
+    """Whether a cell only calls functions of the grading modules (``checks.hidden_f(f)``).
+
+    A student cell naming a grading module never gets here: the static check replaced it.
+    """
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    return bool(body) and all(
+        isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
+        and isinstance(s.value.func, ast.Attribute) and isinstance(s.value.func.value, ast.Name)
+        and s.value.func.value.id in graders for s in body)
 
 
 def _ipython_shell():
@@ -208,5 +308,6 @@ def _ipython_shell():
 
 
 snapshot()
+sys.addaudithook(_audit)
 if _ipython_shell() is not None:
     _install(_ipython_shell())

@@ -59,7 +59,7 @@ def visible_pixel_contribution(pixel_contribution):
 
 
 def hidden_pixel_contribution(pixel_contribution):
-    rng = np.random.default_rng(71)
+    rng = hidden_rng(71)
     cases = []
     for config in tconv_configs(71, 16):
         c_in, c_out = (int(v) for v in rng.integers(1, 4, size=2))
@@ -98,7 +98,7 @@ def visible_conv2d_transpose(conv2d_transpose):
 
 
 def hidden_conv2d_transpose(conv2d_transpose):
-    rng = np.random.default_rng(72)
+    rng = hidden_rng(72)
     cases = []
     for config in tconv_configs(72, 24):
         n, c_in, c_out = (int(v) for v in rng.integers(1, [2, 3, 3], endpoint=True))

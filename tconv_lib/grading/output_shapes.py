@@ -41,7 +41,7 @@ def visible_conv2d_output_shape(conv2d_output_shape):
 
 def _conv_configs(seed: int, count: int) -> list[tuple]:
     """(input_shape, kernel_size, strides, padding, dilation_rate) that Keras's Conv2D accepts."""
-    rng = np.random.default_rng([seed, 1])
+    rng = hidden_rng(seed, 1)
     configs = []
     for config in tconv_configs(seed, 3 * count, max_input=9):
         dilation = dilation_pair(rng, 0.3)
@@ -116,7 +116,7 @@ def visible_conv2d_transpose_output_shape(conv2d_transpose_output_shape):
 
 def _tconv_shape_configs(seed: int, count: int) -> list[tuple]:
     """(input_shape, kernel_size, strides, padding, output_padding, dilation_rate) Keras accepts."""
-    rng = np.random.default_rng([seed, 1])
+    rng = hidden_rng(seed, 1)
     configs = []
     for config in tconv_configs(seed, 3 * count):
         dilation = dilation_pair(rng, 0.25)

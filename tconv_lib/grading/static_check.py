@@ -7,8 +7,15 @@ the cell must not be run, or None. A cell is refused when it
 * imports anything but ``numpy``, ``math``, ``itertools`` or ``functools``,
 * names TensorFlow, Keras, SciPy, PyTorch, JAX or the course library ``tconv_lib``,
 * uses ``exec``, ``eval``, ``compile``, ``__import__``, ``getattr``, ``setattr``, ``globals``,
-  ``vars``, ``sys``, ``builtins``, ``importlib``, ``get_ipython``, ``open`` (and a few more that
-  reach the same places), dunder names or attributes, or frame and traceback internals,
+  ``vars``, ``sys``, ``builtins``, ``importlib``, ``get_ipython``, ``open``, ``exit`` (and a few
+  more that reach the same places), as names or as attributes, dunder names or attributes,
+  or frame and traceback internals,
+* reads a private attribute (``np.testing._private``: NumPy's internals hold ``sys``),
+* reaches through an attribute a module that is not NumPy's (``np.ma.core.builtins``,
+  ``np.ctypeslib.ctypes``: every such name reachable from NumPy's public modules is in
+  ``MODULE_ATTRIBUTES``), or uses NumPy's file, C-library and test-runner functions
+  (``np.load``, ``np.savetxt``, ``x.tofile``, ``np.ctypeslib``, ``np.f2py``, ``np.test``, ...),
+  which can read or write any file or load any C code,
 * uses a name in ``reserved`` (the grading module the locked setup cell imported),
 * assigns to (or deletes) an attribute of a module or of anything derived from an imported
   name, e.g. ``np.isclose = ...``.
@@ -23,6 +30,24 @@ FORBIDDEN_WORDS = frozenset({"tensorflow", "keras", "scipy", "torch", "jax", "tc
 FORBIDDEN_NAMES = frozenset({
     "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr", "globals", "locals",
     "vars", "sys", "builtins", "importlib", "get_ipython", "open", "breakpoint", "type",
+    # exit/quit end the grading kernel (every test fails); help imports any module by name.
+    "exit", "quit", "help",
+})
+# Modules other than numpy/math/itertools/functools that NumPy's public modules hold as
+# attributes (tests/test_grading_static_check.py recomputes this set from the installed NumPy).
+# ``copy`` is left out: it is also ``ndarray.copy``, and the copy module reaches nothing.
+MODULE_ATTRIBUTES = frozenset({
+    "abc", "argparse", "builtins", "charset_normalizer", "codecs", "collections", "ctypes",
+    "fileinput", "inspect", "numbers", "operator", "os", "pathlib", "platform", "pprint", "re",
+    "string", "subprocess", "sys", "sysconfig", "tempfile", "textwrap", "time", "types", "warnings",
+})
+# NumPy's ways to files, C code, threads and test runners (``np.load`` unpickles, ``np.savetxt``
+# writes any text to any path, ``np.ctypeslib`` loads any C library).
+SYSTEM_ATTRIBUTES = frozenset({
+    "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile",
+    "tofile", "fromregex", "memmap", "open_memmap", "read_array", "write_array", "dump",
+    "DataSource", "npyio", "ctypeslib", "load_library", "f2py", "test", "extbuild", "tempdir",
+    "temppath", "run_threaded",
 })
 FRAME_ATTRIBUTES = frozenset({
     "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "gi_frame", "gi_code", "cr_frame",
@@ -53,6 +78,21 @@ class _Checker(ast.NodeVisitor):
         elif hit := sorted(_words(name) & FORBIDDEN_WORDS):
             self.flag(node, f"it names {hit[0]!r}")
 
+    def attribute(self, node, name: str) -> None:
+        """Rules for a name reached through a dot (``x.name``, ``from numpy import name``)."""
+        if name.startswith("__") and name.endswith("__"):
+            self.flag(node, f"it uses the dunder attribute {name!r}")
+        elif name.startswith("_"):
+            self.flag(node, f"it uses the private attribute {name!r}")
+        elif name in FRAME_ATTRIBUTES:
+            self.flag(node, f"it uses the interpreter internal {name!r}")
+        elif name in MODULE_ATTRIBUTES or (name in FORBIDDEN_NAMES and name != "type"):
+            self.flag(node, f"it reaches {name!r} through an attribute")
+        elif name in SYSTEM_ATTRIBUTES:
+            self.flag(node, f"it uses {name!r}, which reads or writes files or loads C code")
+        elif hit := sorted(_words(name) & FORBIDDEN_WORDS):
+            self.flag(node, f"it names {hit[0]!r}")
+
     def visit_Import(self, node):
         for alias in node.names:
             self._import(node, alias.name, alias.asname or alias.name.partition(".")[0])
@@ -63,10 +103,14 @@ class _Checker(ast.NodeVisitor):
             self._import(node, module, alias.asname or alias.name)
             if alias.name == "*":
                 self.flag(node, "it uses 'import *'")
+            else:
+                self.attribute(node, alias.name)
 
     def _import(self, node, module: str, bound: str) -> None:
         if module.partition(".")[0] not in ALLOWED_IMPORTS:
             self.flag(node, f"it imports {module!r} (only numpy, math, itertools and functools are allowed)")
+        for part in module.split(".")[1:]:  # import numpy.ctypeslib is np.ctypeslib
+            self.attribute(node, part)
         self.imported.add(bound)
         self.identifier(node, bound)
 
@@ -74,12 +118,7 @@ class _Checker(ast.NodeVisitor):
         self.identifier(node, node.id)
 
     def visit_Attribute(self, node):
-        if node.attr.startswith("__") and node.attr.endswith("__"):
-            self.flag(node, f"it uses the dunder attribute {node.attr!r}")
-        elif node.attr in FRAME_ATTRIBUTES:
-            self.flag(node, f"it uses the interpreter internal {node.attr!r}")
-        elif sorted(_words(node.attr) & FORBIDDEN_WORDS):
-            self.flag(node, f"it names {node.attr!r}")
+        self.attribute(node, node.attr)
         self.generic_visit(node)
 
     def _names(self, node) -> set[str]:
