@@ -69,9 +69,14 @@ collect: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make collect SUBMISSIONS=folder-or-zip"; exit 2; }
 	$(PY) -m tconv_lib.grading.instructor collect "$(SUBMISSIONS)"
 
+# The secret mixed into the hidden cases' seeds (README "Instructors"): made once, kept private.
+GRADING_SECRET := .grading_secret
+$(GRADING_SECRET):
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(16))" > $@
+
 # Autograde every submission (or ASSIGNMENT=name), one progress line per submission.
-autograde: $(STAMP)
-	$(PY) -m tconv_lib.grading.instructor autograde $(ASSIGNMENT)
+autograde: $(STAMP) $(GRADING_SECRET)
+	TCONV_GRADING_SECRET="$$(cat $(GRADING_SECRET))" $(PY) -m tconv_lib.grading.instructor autograde $(ASSIGNMENT)
 
 feedback: $(STAMP)
 	@for a in $(if $(ASSIGNMENT),$(ASSIGNMENT),$(sort $(ASSIGNMENTS))); do \

@@ -145,6 +145,50 @@ ENDLESS_CONV2D_TRANSPOSE = '''def Conv2DTranspose(X, W, padding="valid", strides
     while True:
         pass'''
 
+# The course library reached through NumPy's internals (np.testing keeps sys), with the
+# profiler switched off first: 10/10 before the static check refused private attributes.
+SYSLEAK_CONV2D_TRANSPOSE = '''def Conv2DTranspose(X, W, padding="valid", strides=(1, 1)):
+    s = np.testing._private.utils.sys
+    s.setprofile(None)
+    lib = s.modules["tconv" + "_lib"]
+    return lib.conv2d_transpose(X[None, :, :, None], W[:, :, None, None], strides=strides,
+                                padding=padding)[0, :, :, 0]'''
+
+# Writes a file into the course (it could as well replace the grading code or the config).
+FILE_WRITE_CELL = '''np.savetxt("../../../written_by_a_student.py", [], header="print('hi')", comments="")'''
+
+# Ends the grading kernel: every later test would fail and nbgrader would give no grade.
+EXIT_CONV2D_TRANSPOSE = '''def Conv2DTranspose(X, W, padding="valid", strides=(1, 1)):
+    exit()'''
+
+# KeyboardInterrupt is no Exception: it used to escape with a traceback of the grading code.
+INTERRUPT_CONV2D_TRANSPOSE = '''def Conv2DTranspose(X, W, padding="valid", strides=(1, 1)):
+    raise KeyboardInterrupt'''
+
+# Honest, in another style: NumPy's sliding windows, helpers, a nested function, a warning
+# (which would write to stderr and zero the test cell), NumPy set to raise on errors.
+HONEST_CONV2D = '''import math
+from numpy.lib.stride_tricks import sliding_window_view
+
+np.seterr(all="raise")
+
+
+def _same_pads(n, k, s):
+    total = max((math.ceil(n / s) - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def Conv2D(X, W, padding="valid", strides=(1, 1)):
+    X, W = np.asarray(X, dtype=float), np.asarray(W, dtype=float)
+    if padding == "same":
+        X = np.pad(X, [_same_pads(n, k, s) for n, k, s in zip(X.shape, W.shape, strides)])
+    with np.errstate(divide="warn"):
+        np.float64(1.0) / np.float64(0.0)
+
+    def windows():
+        return sliding_window_view(X, W.shape)[::strides[0], ::strides[1]]
+    return np.einsum("ijkl,kl->ij", windows(), W)'''
+
 # student: (Conv2D answer, Conv2DTranspose answer, a cell added after them, expected score /10)
 SUBMISSIONS = {
     "solution": ("solution", "solution", None, 10),
@@ -153,6 +197,11 @@ SUBMISSIONS = {
     "keras": ("solution", KERAS_CONV2D_TRANSPOSE, None, 5),
     "cheat": (CHEAT_CONV2D, CHEAT_CONV2D_TRANSPOSE, CHEAT_ADDED_CELL, 0),
     "endless": ("solution", ENDLESS_CONV2D_TRANSPOSE, None, 5),
+    "sysleak": ("solution", SYSLEAK_CONV2D_TRANSPOSE, None, 5),
+    "writer": ("solution", "solution", FILE_WRITE_CELL, 10),
+    "exit": ("solution", EXIT_CONV2D_TRANSPOSE, None, 5),
+    "interrupt": ("solution", INTERRUPT_CONV2D_TRANSPOSE, None, 5),
+    "honest": (HONEST_CONV2D, "solution", None, 10),
 }
 
 
@@ -247,3 +296,13 @@ def test_no_test_cell_writes_to_stderr(graded):
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade"):
                 assert not [o for o in cell.get("outputs", []) if o.get("name") == "stderr"], student
+
+
+def test_feedback_explains_the_refused_tricks_and_nothing_escapes(graded):
+    course = graded[0]
+    assert "this cell was not run: it reaches 'sys' through an attribute" in _feedback(course, "sysleak")
+    assert "this cell was not run: it uses 'savetxt'" in _feedback(course, "writer")
+    assert not (course / "written_by_a_student.py").exists()
+    assert "this cell was not run: it uses 'exit'" in _feedback(course, "exit")
+    assert "Conv2DTranspose raised KeyboardInterrupt:  on X 2x2" in _feedback(course, "interrupt")
+    assert "matches Keras on 30 random configurations" in _feedback(course, "honest")

@@ -306,3 +306,24 @@ def test_solution_notebooks_pass_with_the_guards_on(module, capsys):
 def test_cells_to_try_things_in_pass_the_static_check(module):
     for source in _student_cells(ROOT / "solutions" / NOTEBOOKS[module]):
         assert static_check.problem(source, {"checks"}) is None, source
+
+
+def test_hidden_cases_come_from_the_seed_and_the_grading_secret(monkeypatch):
+    """The seeds are public: without the secret a student could compute every hidden case at home."""
+    from tconv_lib.grading import cases
+
+    def draw(secret):
+        monkeypatch.setenv(cases.SECRET_VARIABLE, secret)
+        cases._secret.cache_clear()
+        return cases.tconv_configs(7, 12), cases.hidden_rng(7).integers(0, 10 ** 9, size=4).tolist()
+    try:
+        assert draw("the instructor's") == draw("the instructor's")  # repeatable grading
+        assert draw("the instructor's") != draw("another")
+        assert draw("another")[0][:len(cases.EDGE_CONFIGS)] == list(cases.EDGE_CONFIGS)
+        monkeypatch.delenv(cases.SECRET_VARIABLE)
+        cases._secret.cache_clear()
+        first = cases.hidden_rng(7).integers(0, 10 ** 9, size=4).tolist()
+        cases._secret.cache_clear()
+        assert cases.hidden_rng(7).integers(0, 10 ** 9, size=4).tolist() != first  # drawn per kernel
+    finally:
+        cases._secret.cache_clear()

@@ -114,3 +114,116 @@ def test_a_grading_failure_is_shown_as_its_message_only():
     shell = Shell()
     guards._show_failure(shell, GradingFailure, GradingFailure("Conv2D on X 2x2: wrong"), None)
     assert shell.shown == (GradingFailure, ["\x1b[0;31mGradingFailure\x1b[0m: Conv2D on X 2x2: wrong"])
+
+
+# ---- the audit hook and the reading of results: what a student function reaches past the static check
+
+def _via_numpy_internals():
+    """``sys``, as a function that got past the static check could reach it (np.testing's internals)."""
+    return np.testing._private.utils.sys
+
+
+@pytest.mark.parametrize("attack, refused", [
+    (lambda x, tmp: np.savetxt(tmp / "tensorflow.py", [], header="x = 1", comments=""), "open"),
+    (lambda x, tmp: x.tofile(tmp / "x.bin"), "open"),
+    (lambda x, tmp: np.fromfile("/proc/self/maps", dtype=np.uint8), "open"),
+    (lambda x, tmp: np.ctypeslib.load_library("libc.so.6", "/lib/x86_64-linux-gnu"), "ctypes.dlopen"),
+    (lambda x, tmp: _via_numpy_internals().setprofile(None), "sys.setprofile"),
+    (lambda x, tmp: _via_numpy_internals()._getframe(1), "sys._getframe"),
+    (lambda x, tmp: _via_numpy_internals().modules["gc"].get_objects(), "gc.get_objects"),
+    (lambda x, tmp: _via_numpy_internals().modules["os"].system("true"), "os.system"),
+])
+def test_a_student_function_cannot_reach_files_c_code_threads_or_the_profiler(tmp_path, attack, refused):
+    def student(x):
+        attack(x, tmp_path)
+        return 2 * x
+    with pytest.raises(GradingFailure, match=rf"double raised PermissionError: {refused} is not allowed"):
+        run_cases(student, CASES, what="double")
+    assert not list(tmp_path.iterdir())
+    assert run_cases(double, CASES, what="double") == 1  # grading code itself is not restricted
+
+
+def test_a_library_call_behind_a_removed_profiler_is_still_refused():
+    def borrowed(x):
+        _via_numpy_internals().setprofile(None)
+        return tconv_lib.conv2d(x[None, :, :, None], np.full((1, 1, 1, 1), 2.0))[0, :, :, 0]
+    with pytest.raises(GradingFailure, match="PermissionError: sys.setprofile is not allowed"):
+        run_cases(borrowed, CASES, what="double")
+
+
+def test_a_library_call_in_a_thread_is_still_refused():
+    # Python 3.11 audits no thread start: threads started through threading get the watch.
+    def borrowed(x):
+        thread = _via_numpy_internals().modules["threading"].Thread(
+            target=tconv_lib.conv2d, args=(x[None, :, :, None], np.ones((1, 1, 1, 1))))
+        thread.start()
+        thread.join()
+        return 2 * x
+    with pytest.raises(GradingFailure, match=r"double called tconv_lib\.conv\."):
+        run_cases(borrowed, CASES, what="double")
+
+
+def test_the_audit_hook_is_off_outside_student_code(tmp_path):
+    (tmp_path / "ok.txt").write_text("grading code may write")  # no student code is running
+    assert guards._mode[0] == guards._OFF
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, GeneratorExit])
+def test_a_base_exception_is_a_one_line_failure(error):
+    def stop(x):
+        raise error("stop")
+    with pytest.raises(GradingFailure, match=rf"double raised {error.__name__}: stop on x 2x2"):
+        run_cases(stop, CASES, what="double")
+
+
+@pytest.mark.parametrize("returned, message", [
+    ([[10 ** 400, 0], [0, 0]], "expected a NumPy array of shape \\(2, 2\\), got list"),
+    ({"a": 1}, "expected a NumPy array of shape \\(2, 2\\), got dict"),
+    ((x for x in range(4)), "expected a NumPy array of shape \\(2, 2\\), got generator"),
+])
+def test_a_result_that_cannot_be_read_is_a_one_line_failure(returned, message):
+    with pytest.raises(GradingFailure, match=rf"double on x 2x2: {message}"):
+        run_cases(lambda x: returned, CASES, what="double")
+
+
+def test_reading_the_result_is_under_the_time_limit(monkeypatch):
+    monkeypatch.setattr(guards, "TIME_LIMIT_S", 0.5)
+    def slow_read(expected, obtained, **kwargs):
+        while True:
+            pass
+    monkeypatch.setattr(core, "_read", slow_read)
+    monkeypatch.setattr(guards, "_snapshot", {})  # the replaced _read is the test's, not a student's
+    with pytest.raises(GradingFailure, match=r"double did not return within 0.5 s"):
+        run_cases(double, CASES, what="double")
+
+
+def test_warnings_of_a_student_function_do_not_reach_stderr(capfd):
+    # nbgrader gives 0 to a test cell that writes to stderr, as a warning does.
+    import warnings
+
+    def noisy(x):
+        np.float64(1.0) / np.float64(0.0)
+        warnings.warn("a student's own warning")
+        return 2 * x
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert run_cases(noisy, CASES, what="double") == 1
+    assert seen == [] and capfd.readouterr().err == ""
+
+
+def test_numpy_error_settings_of_the_notebook_do_not_change_the_comparison():
+    previous = np.seterr(all="raise")
+    try:
+        with pytest.raises(GradingFailure, match="first difference at position \\(0, 0\\)"):
+            run_cases(lambda x: np.full((2, 2), -1.7e308), CASES, what="double")
+        assert run_cases(double, CASES, what="double") == 1
+    finally:
+        np.seterr(**previous)
+
+
+def test_a_test_cell_is_told_from_a_student_cell():
+    graders = {"checks"}
+    assert guards._test_cell("checks.visible_f(f)", graders)
+    assert guards._test_cell("### BEGIN HIDDEN TESTS\nchecks.hidden_f(f)\n### END HIDDEN TESTS", graders)
+    for cell in ["def f(x):\n    return x", "checks.visible_f(f)\nx = 1", "f(checks)", "%time checks.f(f)", ""]:
+        assert not guards._test_cell(cell, graders), cell

@@ -5,14 +5,16 @@ The student's functions take one 2-D single-channel input ``X: (H, W)`` and kern
 ``Conv2D`` / ``Conv2DTranspose`` return for that input (one image, one channel).
 
 * ``visible_*``: the article's worked examples and simple cases, with literal answers.
-* ``hidden_*``: random configurations (seeded), each compared with the Keras layer run in
-  this kernel through ``tconv_lib.keras_ref``.
+* ``hidden_*``: the special configurations, then random ones (``cases.hidden_rng``: the seed
+  and the grading secret), each compared with the Keras layer run in this kernel through
+  ``tconv_lib.keras_ref``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import keras_ref
+from .cases import hidden_rng
 from .core import Case, run_cases
 
 # The article's worked example: a 4x4 input, a 3x3 kernel, and the 2x2 map they give.

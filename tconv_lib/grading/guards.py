@@ -16,11 +16,11 @@ guards are the second line, in the kernel itself:
   read what it returned, becomes a one-line ``GradingFailure``.
 * An audit hook (``sys.addaudithook``, which nothing can remove) refuses, while student code
   runs (a student cell, or a student function called by a test), what no exercise needs and
-  what would reach around the other guards: writing files or reading anything but Python
-  sources, running programs, ``ctypes``, unpickling, threads, profilers and tracers, the
-  garbage collector's object lists, importing TensorFlow, Keras, SciPy, PyTorch, JAX or the
-  course library, changing a class of the grading code; and, inside a student function,
-  frame introspection.
+  what would reach around the other guards: writing files (and, in a student function,
+  reading anything but Python sources), running programs, ``ctypes``, unpickling, threads,
+  profilers and tracers, the garbage collector's object lists, importing TensorFlow, Keras,
+  SciPy, PyTorch, JAX or the course library, changing a class of the grading code; and, inside a student function,
+  ``sys._getframe``.
 * In IPython (the grading kernel), importing this module installs a short error display for
   ``GradingFailure`` (the message only: nothing of the grading code or the hidden tests), and
   after the cell that imported it (the locked setup cell) freezes the grading modules and
@@ -63,12 +63,13 @@ _REFUSED_EVENTS = frozenset({
     "os.kill", "os.killpg", "os.putenv", "os.unsetenv", "os.remove", "os.rename", "os.rmdir",
     "os.mkdir", "os.chmod", "os.chown", "os.link", "os.symlink", "os.truncate", "os.utime",
     "os.chdir", "os.chroot", "os.setxattr", "os.removexattr", "os.startfile",
-    "pickle.find_class", "marshal.load", "marshal.loads", "_thread.start_new_thread",
+    "pickle.find_class", "_thread.start_new_thread",
     "sys.setprofile", "sys.settrace", "sys.addaudithook", "sys._current_frames",
     "sys._current_exceptions", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
 })
 _REFUSED_PREFIXES = ("ctypes.", "shutil.", "socket.", "tempfile.", "webbrowser.", "urllib.", "http.")
-_REFUSED_IN_CALLS = frozenset({"sys._getframe", "sys._getframemodulename", "object.__getattr__"})
+# (Not "object.__getattr__", which frame.f_code raises: the profiler reads it on every call.)
+_REFUSED_IN_CALLS = frozenset({"sys._getframe", "sys._getframemodulename"})
 _REFUSED_IMPORTS = FORBIDDEN_PACKAGES | {"ctypes", "_ctypes", "subprocess", "_posixsubprocess",
                                          "socket", "multiprocessing", "threading", "_thread", "gc"}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -79,6 +80,7 @@ _MAIN_THREAD = threading.main_thread().ident
 _snapshot: dict[str, tuple[types.ModuleType, dict]] = {}
 # Kept by reference so that a replaced module attribute cannot switch the guards off.
 _setprofile, _getprofile, _setitimer, _signal = sys.setprofile, sys.getprofile, signal.setitimer, signal.signal
+_thread_setprofile = threading.setprofile
 
 
 def _protected(name: str) -> bool:
@@ -124,10 +126,13 @@ def check_untampered() -> None:
 def _refused(event: str, args) -> bool:
     if event in _REFUSED_EVENTS or event.startswith(_REFUSED_PREFIXES):
         return True
-    if event == "open":  # reading Python sources stays possible (imports, tracebacks)
+    if event == "open":
+        # Writing is refused; so is reading, inside a student function, anything but Python
+        # sources (imports). A student cell may read: IPython reads files to show its errors.
         path, mode, flags = (tuple(args) + (None, None, 0))[:3]
         writes = any(c in (mode or "") for c in "wax+") or bool((flags or 0) & _WRITE_FLAGS)
-        return writes or not (isinstance(path, str) and path.endswith((".py", ".pyc")))
+        source = isinstance(path, str) and path.endswith((".py", ".pyc"))
+        return writes or (_mode[0] == _CALL and not source)
     if event == "import":
         return str(args[0]).partition(".")[0] in _REFUSED_IMPORTS
     if event in ("object.__setattr__", "object.__delattr__"):
@@ -139,15 +144,6 @@ def _refused(event: str, args) -> bool:
 def _audit(event: str, args) -> None:
     if _mode[0] != _OFF and threading.get_ident() == _MAIN_THREAD and _refused(event, args):
         raise PermissionError(f"{event} is not allowed in an exercise of this course")
-
-
-@contextlib.contextmanager
-def _running(mode: int):
-    previous, _mode[0] = _mode[0], mode
-    try:
-        yield
-    finally:
-        _mode[0] = previous
 
 
 class _TimeUp(BaseException):
@@ -211,15 +207,26 @@ def call_student(fn, args, kwargs, *, what: str, config: str, read=None):
     try:
         with _time_limit(TIME_LIMIT_S), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
+            outer = _mode[0]
+            _thread_setprofile(watch)  # threads the student starts are watched too
+            # No function call between the profiler and the student's code: it would be seen.
             _setprofile(watch)
             try:
-                with _running(_CALL):
+                _mode[0] = _CALL
+                try:
                     result = fn(*args, **kwargs)
-                    reading = True
-                    if read is not None:
-                        result = read(result)
+                finally:
+                    _mode[0] = outer
             finally:
                 _setprofile(previous)
+                _thread_setprofile(None)
+            reading = True
+            if read is not None:
+                _mode[0] = _CALL
+                try:
+                    result = read(result)
+                finally:
+                    _mode[0] = outer
     except _TimeUp:
         raise GradingFailure(f"{what} did not return within {TIME_LIMIT_S:g} s on {config} "
                              f"(an endless loop?)") from None

@@ -16,7 +16,7 @@ import numpy as np
 
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
-from tconv_lib.grading.cases import check, describe, keras_reference, tconv_configs
+from tconv_lib.grading.cases import check, describe, hidden_rng, keras_reference, tconv_configs
 
 # A 2x2 kernel from 2 input channels to 3 output channels: (kh, kw, C_out, C_in).
 KERNEL_2x2_3x2 = [[[[-2, -1], [0, 1], [2, -2]], [[-1, 0], [1, 2], [-2, -1]]],

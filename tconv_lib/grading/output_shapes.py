@@ -20,7 +20,8 @@ import numpy as np
 import tconv_lib
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
-from tconv_lib.grading.cases import check, describe, dilation_pair, keras_reference, tconv_configs
+from tconv_lib.grading.cases import (check, describe, dilation_pair, hidden_rng, keras_reference,
+                                     tconv_configs)
 
 # ---- conv2d_output_shape ---------------------------------------------------------------
 
@@ -39,10 +40,20 @@ def visible_conv2d_output_shape(conv2d_output_shape):
     check(conv2d_output_shape, cases, what="conv2d_output_shape")
 
 
+# Always asked, whatever the random draws: a dilation that changes a "valid" output, and
+# output paddings (with "valid" and "same") that change a transposed output.
+_DILATED_CONV = ((7, 9), (3, 2), (1, 1), "valid", (2, 3))
+_TCONV_SHAPE_EDGES = (
+    ((3, 4), (3, 2), (1, 1), "valid", None, (2, 2)),
+    ((3, 2), (2, 3), (3, 2), "valid", (2, 1), (1, 1)),
+    ((4, 3), (2, 4), (2, 3), "same", (1, 2), (1, 1)),
+)
+
+
 def _conv_configs(seed: int, count: int) -> list[tuple]:
     """(input_shape, kernel_size, strides, padding, dilation_rate) that Keras's Conv2D accepts."""
     rng = hidden_rng(seed, 1)
-    configs = []
+    configs = [_DILATED_CONV]
     for config in tconv_configs(seed, 3 * count, max_input=9):
         dilation = dilation_pair(rng, 0.3)
         if dilation != (1, 1):
@@ -117,7 +128,7 @@ def visible_conv2d_transpose_output_shape(conv2d_transpose_output_shape):
 def _tconv_shape_configs(seed: int, count: int) -> list[tuple]:
     """(input_shape, kernel_size, strides, padding, output_padding, dilation_rate) Keras accepts."""
     rng = hidden_rng(seed, 1)
-    configs = []
+    configs = list(_TCONV_SHAPE_EDGES)
     for config in tconv_configs(seed, 3 * count):
         dilation = dilation_pair(rng, 0.25)
         if dilation != (1, 1):

@@ -90,8 +90,8 @@ class _Checker(ast.NodeVisitor):
             self.flag(node, f"it reaches {name!r} through an attribute")
         elif name in SYSTEM_ATTRIBUTES:
             self.flag(node, f"it uses {name!r}, which reads or writes files or loads C code")
-        elif hit := sorted(_words(name) & FORBIDDEN_WORDS):
-            self.flag(node, f"it names {hit[0]!r}")
+        elif _words(name) & FORBIDDEN_WORDS:
+            self.flag(node, f"it names {name!r}")
 
     def visit_Import(self, node):
         for alias in node.names:

@@ -15,7 +15,7 @@ import numpy as np
 import tconv_lib
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
-from tconv_lib.grading.cases import check, keras_reference
+from tconv_lib.grading.cases import check, hidden_rng, keras_reference
 
 _X = [[1.0, 2.0], [3.0, 4.0]]
 

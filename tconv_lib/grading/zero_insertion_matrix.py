@@ -20,7 +20,7 @@ import tconv_lib
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
 from tconv_lib.grading.from_scratch import ARTICLE_W2, ARTICLE_W3, ARTICLE_Y
-from tconv_lib.grading.cases import check, describe, keras_reference, tconv_configs
+from tconv_lib.grading.cases import check, describe, hidden_rng, keras_reference, tconv_configs
 
 
 _LIB_REFERENCE = "tconv_lib (itself tested against Keras)"
