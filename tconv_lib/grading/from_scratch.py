@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import keras_ref
+from .. import article, keras_ref
 from .cases import hidden_rng
 from .core import Case, run_cases
 
-# The article's worked example: a 4x4 input, a 3x3 kernel, and the 2x2 map they give.
-ARTICLE_X = np.array([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]], dtype=float)
-ARTICLE_W3 = np.array([[1, 2, 1], [2, 1, 2], [1, 1, 2]], dtype=float)
-ARTICLE_W2 = np.array([[1, 2], [2, 1]], dtype=float)
-ARTICLE_Y = np.array([[55, 52], [57, 50]], dtype=float)
+# The article's worked examples (a 4x4 input, a 3x3 kernel, the 2x2 map they give, and a
+# 2x2 kernel), as floats: what students' functions receive.
+ARTICLE_X, ARTICLE_W3, ARTICLE_Y, ARTICLE_W2 = (a.astype(float) for a in
+                                                (article.X, article.W3, article.Y, article.W2))
 
 # Each random configuration set starts with the cases that separate Keras from a naive
 # implementation: non-square shapes, "same" with an odd total padding (the extra zero goes

@@ -17,6 +17,7 @@ import numpy as np
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
 from tconv_lib.grading.cases import check, describe, hidden_rng, keras_reference, tconv_configs
+from tconv_lib.grading.from_scratch import ARTICLE_W2, ARTICLE_Y
 
 # A 2x2 kernel from 2 input channels to 3 output channels: (kh, kw, C_out, C_in).
 KERNEL_2x2_3x2 = [[[[-2, -1], [0, 1], [2, -2]], [[-1, 0], [1, 2], [-2, -1]]],
@@ -75,10 +76,11 @@ def hidden_pixel_contribution(pixel_contribution):
 # ---- conv2d_transpose ------------------------------------------------------------------
 
 def visible_conv2d_transpose(conv2d_transpose):
-    article = np.array([[55, 52], [57, 50]], dtype=float).reshape(1, 2, 2, 1)
+    # The article's 2x2 map and 2x2 kernel, in Keras's layouts.
+    x, kernel = ARTICLE_Y.reshape(1, 2, 2, 1), ARTICLE_W2.reshape(2, 2, 1, 1)
     examples = [
         # (x, kernel, bias, strides, padding) -> expected (N, H_out, W_out, C_out)
-        ((article, [[[[1]], [[2]]], [[[2]], [[1]]]], None, (1, 1), "valid"),
+        ((x, kernel, None, (1, 1), "valid"),
          np.array([[55, 162, 104], [167, 323, 152], [114, 157, 50]]).reshape(1, 3, 3, 1)),
         (([[[[1, 2]]]], KERNEL_2x2_3x2, [0.5, -1, 2], (1, 1), "valid"),  # one pixel: its block plus bias
          [[[[-3.5, 1, 0], [-0.5, 4, -2]], [[2.5, -3, 1], [5.5, -5, 4]]]]),
