@@ -13,7 +13,8 @@ export PYTHONHASHSEED := 0
 # nbgrader runs helper programs (alembic) by name: the venv's bin comes first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv assets book test chromium bench bench-book clean \
+
+.PHONY: venv sandbox assets book test chromium bench bench-book clean \
 	assignments collect autograde feedback grades bench-autograde
 
 venv: $(STAMP)
@@ -27,6 +28,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name tconv --display-name "Python 3 (TensorFlow)" \
 		--env TF_CPP_MIN_LOG_LEVEL 3 --env TF_ENABLE_ONEDNN_OPTS 0 >/dev/null
+	touch $@
+
+# The grading sandbox: Debian's bubblewrap, and a separate environment with only what graded code
+# may import (sandbox-requirements.txt: NumPy, matplotlib, IPython), at the course's versions.
+SANDBOX_STAMP := $(VENV)/sandbox/.installed
+sandbox: $(SANDBOX_STAMP)
+$(SANDBOX_STAMP): $(STAMP) sandbox-requirements.txt
+	@command -v bwrap >/dev/null || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }
+	$(PYTHON) -m venv $(VENV)/sandbox
+	$(PY) -m pip freeze --exclude-editable > $(VENV)/sandbox/constraints.txt
+	$(VENV)/sandbox/bin/python -m pip install -q -r sandbox-requirements.txt -c $(VENV)/sandbox/constraints.txt
 	touch $@
 
 # Debian's Chromium for the browser tests (never Playwright's own download).
@@ -45,7 +57,7 @@ $(ASSETS): web/package.json web/package-lock.json web/fetch_assets.py web/requir
 book: $(STAMP) $(ASSETS)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-test: $(STAMP) chromium book
+test: $(STAMP) $(SANDBOX_STAMP) chromium book
 	$(PY) -m pytest
 
 bench: $(STAMP)
@@ -75,7 +87,7 @@ $(GRADING_SECRET):
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(16))" > $@
 
 # Autograde every submission (or ASSIGNMENT=name), one progress line per submission.
-autograde: $(STAMP) $(GRADING_SECRET)
+autograde: $(STAMP) $(SANDBOX_STAMP) $(GRADING_SECRET)
 	TCONV_GRADING_SECRET="$$(cat $(GRADING_SECRET))" $(PY) -m tconv_lib.grading.instructor autograde $(ASSIGNMENT)
 
 feedback: $(STAMP)
@@ -86,7 +98,7 @@ grades: $(STAMP)
 	$(NBGRADER) export --to grades.csv --log-level=WARN
 	@echo "grades written to grades.csv"
 
-bench-autograde: $(STAMP)
+bench-autograde: $(STAMP) $(SANDBOX_STAMP)
 	$(PY) benchmarks/autograde_speed.py
 
 clean:

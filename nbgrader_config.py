@@ -3,13 +3,18 @@
 solutions/<assignment>/<notebook>.ipynb  instructor source (solutions and hidden tests)
 exercises/<assignment>/<notebook>.ipynb  release, made by `nbgrader generate_assignment`
 gradebook.db, submitted/, autograded/, feedback/  grading state, git-ignored
+
+Autograding runs the judge (README "What grading defends against"): student code in a
+bubblewrap sandbox, tests decided in this process. Its limits are set here.
 """
 import os
 
-from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells,
-                                    OverwriteKernelspec)
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
+                                    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec,
+                                    SaveAutoGrades)
 
-from tconv_lib.grading.preprocessor import StaticIntegrityCheck
+from tconv_lib.grading.judge.execute import SandboxedExecute
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -18,20 +23,30 @@ c.CourseDirectory.course_id = "tconv"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# Every notebook runs on the course kernel, whatever a submission's metadata says
-# (OverwriteKernelspec also restores the metadata from the gradebook).
-c.Execute.kernel_name = "tconv"
-# Backstop behind the per-call time limit of the grading helpers: a cell stuck in C code is
-# interrupted after this many seconds and the remaining cells are still run and graded.
-c.Execute.timeout = 120
-c.Execute.interrupt_on_timeout = True
+# A deleted test cell comes back (and is run by the judge), so deleting a test never helps.
+c.OverwriteCells.add_missing_cells = True
 
-# Static integrity check of every student cell, after OverwriteCells has restored the locked ones.
-c.Autograde.sanitize_preprocessors = [
-    ClearOutput,
-    DeduplicateIds,
-    OverwriteKernelspec,
-    OverwriteCells,
-    StaticIntegrityCheck,
+# nbgrader's own pipeline, with its Execute (a kernel running student code beside the tests)
+# replaced by the judge.
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
     CheckCellMetadata,
 ]
+
+# The sandbox's limits (these are the defaults; see README "What grading defends against").
+c.SandboxedExecute.memory_mb = 2048        # address space of each process in the sandbox
+c.SandboxedExecute.processes = 64          # processes and threads
+c.SandboxedExecute.file_mb = 64            # largest file written; size of /scratch and /tmp
+c.SandboxedExecute.cell_output_kb = 1024   # outputs kept per cell (text and images)
+c.SandboxedExecute.notebook_output_kb = 5120
+c.SandboxedExecute.notebook_s = 300        # wall clock for the whole notebook
+c.SandboxedExecute.cell_s = 120            # wall clock for one student cell
+c.SandboxedExecute.call_s = 5              # wall clock for one call of a student's function
+# Where no sandbox can be made (not Linux, no bubblewrap), autograde refuses unless this is True;
+# then every feedback says the notebook was graded without one.
+c.SandboxedExecute.allow_unsandboxed = False

@@ -11,32 +11,32 @@ CONTRACT (other modules rely on it; keep the signatures):
   the first position that differs. Returns the number of cases passed.
 * ``assert_close(expected, obtained, *, config, what)``: the comparison on its own.
 
-Integrity (see ``guards``): ``run_cases`` refuses to grade when NumPy, builtins or a grading
-module was changed by notebook code; each call gets fresh copies of the arguments, a time
-limit, and fails if it calls TensorFlow, Keras, SciPy, PyTorch, JAX or ``tconv_lib``; an
-exception inside the student's function (or in reading what it returned into a plain array
-or value, done under the same watch) becomes a ``GradingFailure`` naming the case.
-Grading modules must therefore not rebind their own globals after import (mutate a container
-or use ``functools.cache`` instead), and checker functions called from test cells must return
-None: nbgrader reads a number shown by a test cell as a partial score.
+The same code runs in two places. In a student's own kernel ``student_fn`` is their function,
+and what it returns goes through ``wire.roundtrip``: the very checks that grading applies. In
+grading, ``student_fn`` is the judge's proxy (it has ``remote_call``): the function runs in the
+sandbox and what comes back is already plain data. Either way a visible check passes or fails
+exactly as it will in grading. Checker functions called from test cells return None: nbgrader
+reads a number shown by a test cell as a partial score.
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import numbers
 from typing import Any, Callable
 
 import numpy as np
 
-from . import guards
-from .guards import GradingFailure
+from .inside import wire
 
 RTOL = 1e-4
 ATOL = 1e-4
 
 __all__ = ["ATOL", "RTOL", "Case", "GradingFailure", "assert_close", "run_cases"]
+
+
+class GradingFailure(AssertionError):
+    """A wrong answer, described for the student."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,11 +48,9 @@ class Case:
 
 
 def _plain(value) -> bool:
-    """Whether ``value`` is a built-in value whose ``!=`` cannot be overridden by notebook code."""
-    if isinstance(value, (tuple, list)) and type(value) in (tuple, list):
+    if type(value) in (tuple, list):
         return all(_plain(v) for v in value)
-    return value is None or type(value) in (bool, int, float, str) or (
-        isinstance(value, np.generic) and isinstance(value, (numbers.Number, np.bool_)))
+    return value is None or type(value) in (bool, int, float, str)
 
 
 def _read(expected, obtained, *, config: str, what: str):
@@ -76,7 +74,7 @@ def _compare(expected, got, *, config: str, what: str) -> None:
         if got.shape != expected.shape:
             raise GradingFailure(f"{what} on {config}: expected shape {expected.shape}, "
                                  f"got shape {got.shape}")
-        with np.errstate(all="ignore"):  # notebook code may have asked for errors or callbacks
+        with np.errstate(all="ignore"):
             bad = ~np.isclose(got, expected, rtol=RTOL, atol=ATOL)
         if bad.any():
             pos = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -91,19 +89,30 @@ def assert_close(expected, obtained, *, config: str, what: str) -> None:
     _compare(expected, _read(expected, obtained, config=config, what=what), config=config, what=what)
 
 
+def call_student(student_fn: Callable, args: tuple, kwargs: dict, *, what: str, config: str):
+    """What ``student_fn(*args, **kwargs)`` returned, as plain data; any failure as ``GradingFailure``."""
+    remote = getattr(type(student_fn), "remote_call", None)
+    try:
+        if remote is not None:
+            return remote(student_fn, args, kwargs)
+        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)  # cases are reused
+        return wire.roundtrip(student_fn(*args, **kwargs))
+    except wire.Refused as exc:
+        raise GradingFailure(f"{what} on {config}: returned {exc}, not plain data or a NumPy array") from None
+    except GradingFailure:
+        raise
+    except Exception as exc:  # the student's exception (in grading: its description from the sandbox)
+        description = str(exc) if remote is not None else wire.describe_exception(exc)
+        raise GradingFailure(f"{what} {description} on {config}") from None
+
+
 def run_cases(student_fn: Callable, cases, *, what: str) -> int:
-    guards.check_untampered()
     if not callable(student_fn):
         raise GradingFailure(f"{what} is not a function (got {type(student_fn).__name__})")
     passed = 0
     for case in cases:
-        args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-        # What the student returned is read into plain data inside the watch: reading an
-        # object can run its code (a huge int, a list subclass), and must fail like a call.
-        got = guards.call_student(student_fn, args, kwargs, what=what, config=case.config,
-                                  read=functools.partial(_read, case.expected, config=case.config,
-                                                         what=what))
-        guards.check_untampered()
-        _compare(case.expected, got, config=case.config, what=what)
+        got = call_student(student_fn, case.args, case.kwargs, what=what, config=case.config)
+        _compare(case.expected, _read(case.expected, got, config=case.config, what=what),
+                 config=case.config, what=what)
         passed += 1
     return passed
