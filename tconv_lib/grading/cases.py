@@ -15,7 +15,7 @@ import functools
 import hashlib
 import os
 import secrets
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -107,3 +107,20 @@ def check(student_fn, cases, *, what: str, reference: str | None = None) -> None
 def keras_reference() -> str:
     """The words for checks against Keras: which device computed the references."""
     return f"Keras ({keras_ref.device_description()})"
+
+
+def hidden_check(what: str, reference: str | Callable[[], str] = keras_reference):
+    """Make a hidden check from the function that builds its cases.
+
+    The cases, and the Keras references in them, are built once per grading process (same
+    secret, same cases) and reused for every submission; the check then runs them through
+    ``check``. The decorated name takes the student's function, as test cells call it.
+    """
+    def decorate(build: Callable[[], list]) -> Callable:
+        cases = functools.cache(build)
+
+        @functools.wraps(build)
+        def hidden(student_fn) -> None:
+            check(student_fn, cases(), what=what, reference=reference() if callable(reference) else reference)
+        return hidden
+    return decorate

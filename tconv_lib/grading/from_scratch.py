@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import article, keras_ref
-from .cases import hidden_rng
+from .cases import hidden_check, hidden_rng
 from .core import Case, run_cases
 
 # The article's worked examples (a 4x4 input, a 3x3 kernel, the 2x2 map they give, and a
@@ -65,7 +65,7 @@ def _keras(what: str, x, w, strides, padding) -> np.ndarray:
     return y[0, :, :, 0]
 
 
-def _hidden(student_fn, what: str) -> None:
+def _hidden_cases(what: str) -> list[Case]:
     rng = hidden_rng(SEED[what])
     cases = []
     for shape, kernel, strides, padding in _configs(what, rng):
@@ -73,9 +73,7 @@ def _hidden(student_fn, what: str) -> None:
         x = rng.integers(-5, 6, size=shape).astype(float)
         w = rng.integers(-3, 4, size=kernel).astype(float)
         cases.append(_case(x, w, strides, padding, _keras(what, x, w, strides, padding)))
-    passed = run_cases(student_fn, cases, what=what)
-    print(f"{what} matches Keras on {passed} random configurations "
-          f"({keras_ref.device_description()}).")
+    return cases
 
 
 def visible_cases(what: str) -> list[Case]:
@@ -114,13 +112,15 @@ def visible_Conv2D(Conv2D) -> None:
     _visible(Conv2D, "Conv2D")
 
 
-def hidden_Conv2D(Conv2D) -> None:
-    _hidden(Conv2D, "Conv2D")
+@hidden_check("Conv2D")
+def hidden_Conv2D():
+    return _hidden_cases("Conv2D")
 
 
 def visible_Conv2DTranspose(Conv2DTranspose) -> None:
     _visible(Conv2DTranspose, "Conv2DTranspose")
 
 
-def hidden_Conv2DTranspose(Conv2DTranspose) -> None:
-    _hidden(Conv2DTranspose, "Conv2DTranspose")
+@hidden_check("Conv2DTranspose")
+def hidden_Conv2DTranspose():
+    return _hidden_cases("Conv2DTranspose")

@@ -16,7 +16,7 @@ import numpy as np
 
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
-from tconv_lib.grading.cases import check, describe, hidden_rng, keras_reference, tconv_configs
+from tconv_lib.grading.cases import check, describe, hidden_rng, hidden_check, tconv_configs
 from tconv_lib.grading.from_scratch import ARTICLE_W2, ARTICLE_Y
 
 # A 2x2 kernel from 2 input channels to 3 output channels: (kh, kw, C_out, C_in).
@@ -59,7 +59,8 @@ def visible_pixel_contribution(pixel_contribution):
     check(pixel_contribution, cases, what="pixel_contribution")
 
 
-def hidden_pixel_contribution(pixel_contribution):
+@hidden_check("pixel_contribution")
+def hidden_pixel_contribution():
     rng = hidden_rng(71)
     cases = []
     for config in tconv_configs(71, 16):
@@ -70,7 +71,7 @@ def hidden_pixel_contribution(pixel_contribution):
         expected = _keras(pixel.reshape(1, 1, 1, c_in), kernel)[0]
         cases.append(core.Case(f"pixel of shape {pixel.shape}, kernel of shape {kernel.shape}",
                                (pixel, kernel), {}, expected))
-    check(pixel_contribution, cases, what="pixel_contribution", reference=keras_reference())
+    return cases
 
 
 # ---- conv2d_transpose ------------------------------------------------------------------
@@ -99,7 +100,8 @@ def visible_conv2d_transpose(conv2d_transpose):
     check(conv2d_transpose, cases, what="conv2d_transpose")
 
 
-def hidden_conv2d_transpose(conv2d_transpose):
+@hidden_check("conv2d_transpose")
+def hidden_conv2d_transpose():
     rng = hidden_rng(72)
     cases = []
     for config in tconv_configs(72, 24):
@@ -109,4 +111,4 @@ def hidden_conv2d_transpose(conv2d_transpose):
         words = describe(*config, batch=n, channels_in=c_in, channels_out=c_out, bias=bias is not None)
         cases.append(core.Case(words, (x, kernel, bias, config.strides, config.padding), {},
                                _keras(x, kernel, bias, config.strides, config.padding)))
-    check(conv2d_transpose, cases, what="conv2d_transpose", reference=keras_reference())
+    return cases

@@ -20,7 +20,7 @@ import numpy as np
 import tconv_lib
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
-from tconv_lib.grading.cases import (check, describe, dilation_pair, hidden_rng, keras_reference,
+from tconv_lib.grading.cases import (check, describe, dilation_pair, hidden_check, hidden_rng,
                                      tconv_configs)
 
 # ---- conv2d_output_shape ---------------------------------------------------------------
@@ -68,7 +68,8 @@ def _conv_configs(seed: int, count: int) -> list[tuple]:
     raise AssertionError("too few valid configurations generated")  # a bug in this module
 
 
-def hidden_conv2d_output_shape(conv2d_output_shape):
+@hidden_check("conv2d_output_shape")
+def hidden_conv2d_output_shape():
     cases = []
     for args in _conv_configs(seed=31, count=30):
         (h, w), (kh, kw) = args[0], args[1]
@@ -76,8 +77,7 @@ def hidden_conv2d_output_shape(conv2d_output_shape):
                                padding=args[3], dilation_rate=args[4])
         cases.append(core.Case(describe(*args[:4], dilation_rate=args[4]), args, {},
                                tuple(int(v) for v in out.shape[1:3])))
-    check(conv2d_output_shape, cases, what="conv2d_output_shape",
-          reference=keras_reference())
+    return cases
 
 
 # ---- conv2d_same_padding ---------------------------------------------------------------
@@ -95,14 +95,14 @@ def visible_conv2d_same_padding(conv2d_same_padding):
     check(conv2d_same_padding, cases, what="conv2d_same_padding")
 
 
-def hidden_conv2d_same_padding(conv2d_same_padding):
+@hidden_check("conv2d_same_padding", reference="tconv_lib (itself tested against Keras)")
+def hidden_conv2d_same_padding():
     cases = []
     for config in tconv_configs(seed=32, count=40, max_input=9):
         args = config[:3]
         cases.append(core.Case(describe(*args, "same"), args, {},
                                tconv_lib.conv2d_padding(*args, "same")))
-    check(conv2d_same_padding, cases, what="conv2d_same_padding",
-          reference="tconv_lib (itself tested against Keras)")
+    return cases
 
 
 # ---- conv2d_transpose_output_shape -----------------------------------------------------
@@ -147,7 +147,8 @@ def _tconv_shape_configs(seed: int, count: int) -> list[tuple]:
     raise AssertionError("too few valid configurations generated")  # a bug in this module
 
 
-def hidden_conv2d_transpose_output_shape(conv2d_transpose_output_shape):
+@hidden_check("conv2d_transpose_output_shape")
+def hidden_conv2d_transpose_output_shape():
     cases = []
     for args in _tconv_shape_configs(seed=33, count=36):
         (h, w), (kh, kw) = args[0], args[1]
@@ -156,5 +157,4 @@ def hidden_conv2d_transpose_output_shape(conv2d_transpose_output_shape):
                                          dilation_rate=args[5])
         cases.append(core.Case(describe(*args[:4], output_padding=args[4], dilation_rate=args[5]),
                                args, {}, tuple(int(v) for v in out.shape[1:3])))
-    check(conv2d_transpose_output_shape, cases,
-          what="conv2d_transpose_output_shape", reference=keras_reference())
+    return cases

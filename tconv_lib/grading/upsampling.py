@@ -15,7 +15,7 @@ import numpy as np
 import tconv_lib
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
-from tconv_lib.grading.cases import check, hidden_rng, keras_reference
+from tconv_lib.grading.cases import check, hidden_rng, hidden_check
 
 _X = [[1.0, 2.0], [3.0, 4.0]]
 
@@ -49,9 +49,10 @@ def visible_upsample_nearest(upsample_nearest):
     ], "upsample_nearest")
 
 
-def hidden_upsample_nearest(upsample_nearest):
+@hidden_check("upsample_nearest")
+def hidden_upsample_nearest():
     cases = _image_cases(41, 20, lambda x, size: keras_ref.upsampling2d(x, size, "nearest"))
-    check(upsample_nearest, cases, what="upsample_nearest", reference=keras_reference())
+    return cases
 
 
 def visible_upsample_bilinear(upsample_bilinear):
@@ -64,9 +65,10 @@ def visible_upsample_bilinear(upsample_bilinear):
     ], "upsample_bilinear")
 
 
-def hidden_upsample_bilinear(upsample_bilinear):
+@hidden_check("upsample_bilinear")
+def hidden_upsample_bilinear():
     cases = _image_cases(42, 20, lambda x, size: keras_ref.upsampling2d(x, size, "bilinear"))
-    check(upsample_bilinear, cases, what="upsample_bilinear", reference=keras_reference())
+    return cases
 
 
 def visible_bed_of_nails(bed_of_nails):
@@ -76,10 +78,9 @@ def visible_bed_of_nails(bed_of_nails):
     ], "bed_of_nails")
 
 
-def hidden_bed_of_nails(bed_of_nails):
-    cases = _image_cases(43, 20, tconv_lib.bed_of_nails)
-    check(bed_of_nails, cases, what="bed_of_nails",
-          reference="tconv_lib (Keras has no bed-of-nails layer)")
+@hidden_check("bed_of_nails", reference="tconv_lib (Keras has no bed-of-nails layer)")
+def hidden_bed_of_nails():
+    return _image_cases(43, 20, tconv_lib.bed_of_nails)
 
 
 def visible_max_unpool(max_unpool):
@@ -97,7 +98,9 @@ def visible_max_unpool(max_unpool):
     check(max_unpool, cases, what="max_unpool")
 
 
-def hidden_max_unpool(max_unpool):
+@hidden_check("max_unpool", reference=lambda: "tconv_lib's unpooling of TensorFlow's max_pool_with_argmax "
+                                              f"({keras_ref.device_description()})")
+def hidden_max_unpool():
     rng = hidden_rng(44)
     cases = []
     for _ in range(20):
@@ -111,6 +114,4 @@ def hidden_max_unpool(max_unpool):
         expected = tconv_lib.max_unpool(pooled, argmax, x.shape)[0, :, :, 0]
         config = f"image {h}x{w} max-pooled by {ph}x{pw} windows, padding={padding!r}"
         cases.append(core.Case(config, (pooled[0, :, :, 0], argmax[0, :, :, 0], (h, w)), {}, expected))
-    check(max_unpool, cases, what="max_unpool",
-          reference=f"tconv_lib's unpooling of TensorFlow's max_pool_with_argmax "
-                    f"({keras_ref.device_description()})")
+    return cases

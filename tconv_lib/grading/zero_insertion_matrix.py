@@ -20,7 +20,7 @@ import tconv_lib
 from tconv_lib import keras_ref
 from tconv_lib.grading import core
 from tconv_lib.grading.from_scratch import ARTICLE_W2, ARTICLE_W3, ARTICLE_Y
-from tconv_lib.grading.cases import check, describe, hidden_rng, keras_reference, tconv_configs
+from tconv_lib.grading.cases import check, describe, hidden_check, hidden_rng, tconv_configs
 
 
 _LIB_REFERENCE = "tconv_lib (itself tested against Keras)"
@@ -68,7 +68,8 @@ def visible_insert_zeros(insert_zeros):
     check(insert_zeros, cases, what="insert_zeros")
 
 
-def hidden_insert_zeros(insert_zeros):
+@hidden_check("insert_zeros", reference=_LIB_REFERENCE)
+def hidden_insert_zeros():
     rng = hidden_rng(51)
     cases = []
     for config in tconv_configs(51, 20):
@@ -76,7 +77,7 @@ def hidden_insert_zeros(insert_zeros):
         expected = tconv_lib.insert_zeros(x[None, :, :, None], config.strides)[0, :, :, 0]
         cases.append(core.Case(f"x of shape {x.shape}, strides {config.strides}",
                                (x, config.strides), {}, expected))
-    check(insert_zeros, cases, what="insert_zeros", reference=_LIB_REFERENCE)
+    return cases
 
 
 # ---- conv2d_transpose_zero_insertion ----------------------------------------------------
@@ -124,10 +125,9 @@ def visible_conv2d_transpose_zero_insertion(conv2d_transpose_zero_insertion):
     check(conv2d_transpose_zero_insertion, cases, what="conv2d_transpose_zero_insertion")
 
 
-def hidden_conv2d_transpose_zero_insertion(conv2d_transpose_zero_insertion):
-    cases = _hidden_tconv_cases(52, 30)
-    check(conv2d_transpose_zero_insertion, cases, what="conv2d_transpose_zero_insertion",
-          reference=keras_reference())
+@hidden_check("conv2d_transpose_zero_insertion")
+def hidden_conv2d_transpose_zero_insertion():
+    return _hidden_tconv_cases(52, 30)
 
 
 # ---- conv_matrix -----------------------------------------------------------------------
@@ -148,7 +148,8 @@ def visible_conv_matrix(conv_matrix):
     check(conv_matrix, cases, what="conv_matrix")
 
 
-def hidden_conv_matrix(conv_matrix):
+@hidden_check("conv_matrix", reference=_LIB_REFERENCE)
+def hidden_conv_matrix():
     rng = hidden_rng(53)
     cases = []
     for config in tconv_configs(53, 60, max_input=7):
@@ -159,7 +160,7 @@ def hidden_conv_matrix(conv_matrix):
         cases.append(core.Case(describe(*config[:3]), args, {}, tconv_lib.conv_matrix(*args)))
         if len(cases) == 20:
             break
-    check(conv_matrix, cases, what="conv_matrix", reference=_LIB_REFERENCE)
+    return cases
 
 
 # ---- conv2d_transpose_matrix -----------------------------------------------------------
@@ -170,7 +171,6 @@ def visible_conv2d_transpose_matrix(conv2d_transpose_matrix):
     check(conv2d_transpose_matrix, cases, what="conv2d_transpose_matrix")
 
 
-def hidden_conv2d_transpose_matrix(conv2d_transpose_matrix):
-    cases = _hidden_tconv_cases(54, 20, valid_only=True)
-    check(conv2d_transpose_matrix, cases, what="conv2d_transpose_matrix",
-          reference=keras_reference())
+@hidden_check("conv2d_transpose_matrix")
+def hidden_conv2d_transpose_matrix():
+    return _hidden_tconv_cases(54, 20, valid_only=True)
