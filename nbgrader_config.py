@@ -15,6 +15,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     SaveAutoGrades)
 
 from tconv_lib.grading.judge.execute import SandboxedExecute
+from tconv_lib.grading.judge.sanitize import DropForgedMetadata
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -23,8 +24,17 @@ c.CourseDirectory.course_id = "tconv"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# A deleted test cell comes back (and is run by the judge), so deleting a test never helps.
+# A deleted test cell comes back (and is run by the judge), so deleting a test never helps; nbgrader
+# metadata on a cell the instructor's notebook does not have is dropped first.
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    DropForgedMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 
 # nbgrader's own pipeline, with its Execute (a kernel running student code beside the tests)
 # replaced by the judge.

@@ -177,6 +177,9 @@ def make_shell(state: dict):
         displayhook_class = Hook
         display_pub_class = Publisher
 
+        def enable_gui(self, gui=None):  # %matplotlib inline needs no event loop (as in ipykernel)
+            pass
+
         def _showtraceback(self, etype, evalue, stb):
             if state.get("outputs") is not None:
                 state["outputs"].error(getattr(etype, "__name__", "Exception"), str(evalue), list(stb))

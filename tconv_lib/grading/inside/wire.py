@@ -50,7 +50,9 @@ def to_plain(value, budget: list[int] | None = None, depth: int = 0):
     Works on student objects without trusting them: only exact built-in types and NumPy arrays
     and scalars are read; a subclass or any other object is refused by its type's name.
     """
-    budget = [MAX_ELEMENTS] if budget is None else budget
+    if budget is None:
+        budget = [MAX_ELEMENTS]
+        _count_items(value)
     if depth > MAX_DEPTH:
         raise Refused(f"a value nested more than {MAX_DEPTH} levels deep")
     kind = type(value)
@@ -87,6 +89,21 @@ def to_plain(value, budget: list[int] | None = None, depth: int = 0):
         return {"d": [[to_plain(k, budget, depth + 1), to_plain(v, budget, depth + 1)]
                       for k, v in value.items()]}
     raise Refused(f"an object of type {_type_name(value)}")
+
+
+def _count_items(value) -> None:
+    """Refuse nested lists of more than ``MAX_ELEMENTS`` items from their lengths alone, level by level."""
+    level, total = [value], 0
+    for _ in range(MAX_DEPTH + 1):
+        level = [v for v in level if type(v) in (list, tuple, dict)]
+        if not level:
+            return
+        for v in level:
+            total += len(v)
+            if total > MAX_ELEMENTS:
+                raise Refused(f"a {type(value).__name__} of more than {MAX_ELEMENTS} items (at most "
+                              f"{MAX_ELEMENTS} are read)")
+        level = [item for v in level for item in (v.values() if type(v) is dict else v)]
 
 
 def encode(tree) -> bytes:

@@ -8,6 +8,7 @@ the reason on top, so that its feedback says why.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import time
 import warnings
@@ -79,8 +80,11 @@ def record_failure(nbgrader, root: Path, assignment: str, student: str, reason: 
 
 
 def _reason(result: dict) -> str:
-    lines = [line.strip() for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()]
-    return (lines[-1] if lines else "nbgrader failed")[:300]
+    """The last exception nbgrader's log names (not its own "see the above traceback")."""
+    lines = [line.strip() for line in f"{result.get('log', '')}\n{result.get('error', '')}".splitlines()]
+    errors = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Unavailable|Died): ", line)
+              and "NbGraderException" not in line]
+    return (errors[-1] if errors else "nbgrader could not run it")[:300]
 
 
 def autograde(root: Path, assignments=(), *, out=print) -> bool:

@@ -113,6 +113,7 @@ def bwrap_command(python: Path, runner_args: list[str], limits: Limits, isolate:
         args += ["--ro-bind", str(source), str(source)]
     for site in base.glob("lib/python3*/site-packages"):
         args += ["--tmpfs", str(site)]  # the base installation's own packages are not the sandbox's
+    args += ["--perms", "0755", "--dir", "/etc"]  # the dynamic loader's cache, and nothing else of /etc
     for cache in ("/etc/ld.so.cache", "/etc/ld.so.conf"):
         if os.path.exists(cache):
             args += ["--ro-bind", cache, cache]
