@@ -169,8 +169,9 @@ def _check_notebook(data: bytes, assignment: str, cell_ids: dict[str, set[str]])
             TypeError, AttributeError) as exc:
         return f"not a readable notebook ({type(exc).__name__})"
     ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
-    if ids and not ids & cell_ids[assignment]:
-        others = [a for a, known in cell_ids.items() if ids & known]
+    foreign = ids - cell_ids[assignment]
+    if foreign:
+        others = [a for a, known in cell_ids.items() if a != assignment and foreign & known]
         return f"holds the cells of {', '.join(others) or 'another notebook'}, not of {assignment}"
     return None
 
