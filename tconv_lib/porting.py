@@ -17,6 +17,8 @@ s=2), and then no ConvTranspose2d is exact: ``keras_to_torch`` raises a ValueErr
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from . import shapes, validation
@@ -62,6 +64,34 @@ def torch_conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_pad
     flipped = weight[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)            # (kh, kw, C_in, C_out)
     y = conv2d(spread, flipped, bias, dilation_rate=dilation)
     return y.transpose(0, 3, 1, 2)
+
+
+def torch_conv_transpose2d_jax(x, weight, bias=None, stride=1, padding=0, output_padding=0,
+                               dilation=1) -> np.ndarray:
+    """``torch_conv_transpose2d`` computed independently, by JAX's ``lax.conv_general_dilated``.
+
+    Same arguments, layouts and result (float64). It is PyTorch's documented recipe in JAX's
+    own terms: ``lhs_dilation`` inserts the zeros, ``padding`` the ``dilation * (k - 1) - padding``
+    (plus ``output_padding`` after), ``rhs_dilation`` dilates the flipped kernel. JAX is imported
+    here, on the CPU (its GPU probe would write to stderr), and only when this is called.
+    """
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    import jax
+    from jax import lax
+
+    x = validation.array(x, "x", 4, "(N, C_in, H, W)")
+    weight = validation.array(weight, "weight", 4, "(C_in, C_out, kh, kw)")
+    stride, dilation = validation.pair(stride, "stride"), validation.pair(dilation, "dilation")
+    padding = validation.pair(padding, "padding", minimum=0)
+    output_padding = _torch_output_padding(output_padding, stride, dilation)
+    pads = [(d * (k - 1) - p, d * (k - 1) - p + op) for k, d, p, op in
+            zip(weight.shape[2:], dilation, padding, output_padding)]
+    with jax.enable_x64(True):
+        y = lax.conv_general_dilated(np.asarray(x, np.float64), np.flip(weight, (2, 3)).transpose(1, 0, 2, 3),
+                                     (1, 1), pads, lhs_dilation=stride, rhs_dilation=dilation,
+                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        y = np.asarray(y, np.float64)
+    return y if bias is None else y + np.asarray(bias, np.float64)[:, None, None]
 
 
 def torch_crop(kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
