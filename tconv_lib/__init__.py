@@ -10,6 +10,7 @@ name (``from tconv_lib import plots``), so that ``import tconv_lib`` stays fast 
 neither matplotlib nor ipywidgets nor TensorFlow: ``plots`` and ``widgets`` (figures),
 ``images`` and ``datasets`` (data), ``models`` and ``metrics`` (the applications chapter),
 ``article`` (the reference article's code, bugs included), ``subpixel``, ``tables``,
+``porting`` (Keras <-> PyTorch),
 ``keras_ref`` (Keras itself) and ``grading`` (the exercises' checkers).
 """
 from .checkerboard import overlap_count, phase_sums, uneven_overlap
