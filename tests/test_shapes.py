@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strategies import kernels, paddings, sizes, strides
@@ -41,6 +41,7 @@ def test_conv2d_transpose_output_shape_matches_keras(h, w, kh, kw, s, padding, d
         assert conv2d_transpose_output_shape((h, w), (kh, kw), s, padding, op) == ref
 
 
+@settings(max_examples=100)
 @given(st.integers(1, 9), kernels, strides, paddings)
 def test_output_padding_for_restores_an_encoders_size_in_keras(n, k, s, padding):
     keras = keras_ref.keras()
