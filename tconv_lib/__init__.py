@@ -10,9 +10,10 @@ name (``from tconv_lib import plots``), so that ``import tconv_lib`` stays fast 
 neither matplotlib nor ipywidgets nor TensorFlow: ``plots`` and ``widgets`` (figures),
 ``images`` and ``datasets`` (data), ``models`` and ``metrics`` (the applications chapter),
 ``article`` (the reference article's code, bugs included), ``subpixel``, ``tables``,
+``porting`` (Keras <-> PyTorch),
 ``keras_ref`` (Keras itself) and ``grading`` (the exercises' checkers).
 """
-from .checkerboard import overlap_count, uneven_overlap
+from .checkerboard import overlap_count, phase_sums, uneven_overlap
 from .conv import conv2d
 from .matrix import conv_matrix
 from .shapes import (
@@ -32,6 +33,6 @@ __all__ = [
     "METHODS", "bed_of_nails", "conv2d", "conv2d_output_shape", "conv2d_padding",
     "conv2d_transpose", "conv2d_transpose_crop", "conv2d_transpose_output_shape", "conv_matrix",
     "conv_output_length", "conv_padding", "conv_transpose_crop", "conv_transpose_output_length",
-    "insert_zeros", "max_pool_with_argmax", "max_unpool", "overlap_count", "uneven_overlap",
+    "insert_zeros", "max_pool_with_argmax", "max_unpool", "overlap_count", "phase_sums", "uneven_overlap",
     "upsample_bilinear", "upsample_nearest", "zero_insertion_input",
 ]
