@@ -1,8 +1,6 @@
-"""Hypothesis strategies for convolution configurations, the float32 tolerance, and a crop helper."""
+"""Hypothesis strategies for convolution configurations, and the float32 tolerance."""
 import numpy as np
 from hypothesis import strategies as st
-
-from tconv_lib.conv import pad_or_crop
 
 # float32 references sum at most 6*6*4 = 144 products of unit-normal numbers; a different
 # accumulation order moves each sum by ~1e-6 relative, far inside this tolerance.
@@ -40,8 +38,3 @@ def outcome(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - Keras raises several types; we compare the fact
         return error
-
-
-def cut(y, crop):
-    """y (N, H, W, C) less crop ((top, bottom), (left, right)) rows and columns."""
-    return pad_or_crop(y, *[(-before, -after) for before, after in crop])

@@ -3,10 +3,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies import TOL, cut, kernels, paddings, sizes, strides
+from strategies import TOL, kernels, paddings, sizes, strides
 from tconv_lib import (conv2d_full_crop, conv2d_output_shape, conv2d_padding, conv2d_transpose_crop,
                        conv2d_transpose_output_shape, conv_output_length, conv_padding,
                        conv_transpose_crop, conv_transpose_output_length, keras_ref)
+from tconv_lib.conv import cut
 
 
 def keras_shape(layer_cls, h, w, **kwargs):

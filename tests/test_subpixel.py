@@ -3,8 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies import TOL, cut, paddings
+from strategies import TOL, paddings
 from tconv_lib import conv2d, conv2d_transpose_crop, keras_ref, upsample_nearest
+from tconv_lib.conv import cut
 from tconv_lib.subpixel import (depth_to_space, icnr, subpixel_conv, subpixel_crop, subpixel_to_transposed,
                                 transposed_to_subpixel)
 

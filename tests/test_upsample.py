@@ -3,9 +3,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies import TOL, cut
+from strategies import TOL
 from tconv_lib import (bed_of_nails, bilinear_filter, bilinear_kernel, keras_ref, max_pool_with_argmax, max_unpool,
                        resize_conv_crop, resize_conv_kernel, upsample_bilinear, upsample_nearest)
+from tconv_lib.conv import cut
 
 
 @st.composite
