@@ -48,7 +48,8 @@ def subpixel_conv(x, kernel, scale: int, padding="same") -> np.ndarray:
     x: (N, H, W, C_in); kernel: (kh, kw, C_in, C * scale**2). Returns (N, H' * r, W' * r, C),
     where (H', W') is the convolution's output size (``(H, W)`` for ``"same"``).
     """
-    return depth_to_space(conv2d(x, kernel, padding=padding), scale)
+    kernel, r = _subpixel_kernel(kernel, scale)
+    return depth_to_space(conv2d(x, kernel, padding=padding), r)
 
 
 def _subpixel_kernel(kernel, scale):

@@ -99,8 +99,9 @@ def test_a_wrong_arrangement_is_rejected():
 
 
 def test_rearrangement_bad_arguments():
-    with pytest.raises(ValueError, match="not a multiple of scale"):
-        subpixel_to_transposed(np.ones((3, 3, 1, 6)), 2)
+    for fn in (subpixel_to_transposed, lambda kernel, r: subpixel_conv(np.ones((1, 4, 4, 1)), kernel, r)):
+        with pytest.raises(ValueError, match="kernel has 6 output channels, not a multiple of scale"):
+            fn(np.ones((3, 3, 1, 6)), 2)
     with pytest.raises(ValueError, match="scale must be >= 2"):
         subpixel_to_transposed(np.ones((3, 3, 1, 4)), 1)
     with pytest.raises(ValueError, match="pad the kernel"):
