@@ -17,6 +17,7 @@ from .checkerboard import overlap_count, phase_sums, uneven_overlap
 from .conv import conv2d
 from .matrix import conv_matrix
 from .shapes import (
+    conv2d_full_crop,
     conv2d_output_shape,
     conv2d_padding,
     conv2d_transpose_crop,
@@ -27,12 +28,24 @@ from .shapes import (
     conv_transpose_output_length,
 )
 from .transpose import METHODS, conv2d_transpose, insert_zeros, zero_insertion_input
-from .upsample import bed_of_nails, max_pool_with_argmax, max_unpool, upsample_bilinear, upsample_nearest
+from .upsample import (
+    bed_of_nails,
+    bilinear_filter,
+    bilinear_kernel,
+    max_pool_with_argmax,
+    max_unpool,
+    resize_conv_crop,
+    resize_conv_kernel,
+    upsample_bilinear,
+    upsample_nearest,
+)
 
 __all__ = [
-    "METHODS", "bed_of_nails", "conv2d", "conv2d_output_shape", "conv2d_padding",
+    "METHODS", "bed_of_nails", "bilinear_filter", "bilinear_kernel", "conv2d", "conv2d_full_crop",
+    "conv2d_output_shape", "conv2d_padding",
     "conv2d_transpose", "conv2d_transpose_crop", "conv2d_transpose_output_shape", "conv_matrix",
     "conv_output_length", "conv_padding", "conv_transpose_crop", "conv_transpose_output_length",
-    "insert_zeros", "max_pool_with_argmax", "max_unpool", "overlap_count", "phase_sums", "uneven_overlap",
+    "insert_zeros", "max_pool_with_argmax", "max_unpool", "overlap_count", "phase_sums", "resize_conv_crop",
+    "resize_conv_kernel", "uneven_overlap",
     "upsample_bilinear", "upsample_nearest", "zero_insertion_input",
 ]

@@ -16,6 +16,12 @@ def pad_or_crop(x: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) -> 
     return np.pad(x, pads) if any(p for ax in pads for p in ax) else x
 
 
+def cut(x: np.ndarray, crop) -> np.ndarray:
+    """``x: (N, H, W, C)`` less ``crop = ((top, bottom), (left, right))`` rows and columns."""
+    (top, bottom), (left, right) = crop
+    return pad_or_crop(x, (-top, -bottom), (-left, -right))
+
+
 def windows(x_padded: np.ndarray, kernel_size, strides, dilation_rate, out_shape) -> np.ndarray:
     """Every receptive field of ``x_padded: (N, Hp, Wp, C)`` as a view ``(N, Ho, Wo, kh, kw, C)``."""
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, strides, dilation_rate

@@ -149,6 +149,19 @@ def conv2d_padding(input_shape, kernel_size, strides=1, padding="valid", dilatio
     return _per_axis(conv_padding, input_shape, kernel_size, strides, padding, dilation_rate)
 
 
+def conv2d_full_crop(kernel_size, padding="valid"):
+    """How many fewer zeros than a "full" convolution (``k - 1`` on each side) a stride-1 Conv2D
+    adds: ``((top, bottom), (left, right))``.
+
+    A "full" convolution pads ``k - 1`` on each side. A transposed convolution's full scatter
+    is the transpose of a full convolution, so a stride-1 convolution written as a transposed
+    one is its full scatter cut by these amounts. At stride 1 the padding does not depend on
+    the input length (a length of ``k`` stands for any).
+    """
+    return tuple((k - 1 - before, k - 1 - after) for k in validation.pair(kernel_size, "kernel_size")
+                 for before, after in [conv_padding(k, k, 1, padding)])
+
+
 def output_padding_pair(output_padding, strides):
     """``None`` or a checked pair, each entry in ``[0, stride)`` as Keras requires."""
     if output_padding is None:

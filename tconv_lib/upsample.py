@@ -1,4 +1,5 @@
-"""Fixed (not learned) upsampling: nearest, bilinear, bed of nails, max pooling and unpooling.
+"""Fixed (not learned) upsampling: nearest, bilinear, bed of nails, max pooling and unpooling,
+and the transposed-convolution kernels that equal the first two.
 
 All arrays are channels-last like Keras: x: (N, H, W, C).
 """
@@ -107,3 +108,57 @@ def max_unpool(pooled, argmax, output_shape, include_batch_in_index=False) -> np
     out = np.zeros(n * per_image, dtype=pooled.dtype)
     np.add.at(out, index.ravel(), pooled.ravel())
     return out.reshape(output_shape)
+
+
+def resize_conv_kernel(kernel, size=2) -> np.ndarray:
+    """The tied Conv2DTranspose kernel (stride ``size``) equal to nearest upsampling, then a convolution.
+
+    kernel: Conv2D (k_h, k_w, C_in, C_out) -> (k_h + s_h - 1, k_w + s_w - 1, C_out, C_in), Keras's
+    transposed layout. The ``s x s`` output pixels that copy one input pixel all read it, so
+    each tap of the flipped kernel is spread over ``s x s`` neighbouring taps: every stride
+    phase of the result sums to ``kernel.sum()``, which is why resize-convolution is flat.
+    Keep the output ``resize_conv_crop`` names.
+    """
+    kernel = validation.array(kernel, "kernel", 4, "(kh, kw, C_in, C_out)")
+    (sh, sw), (kh, kw, c_in, c_out) = validation.pair(size, "size"), kernel.shape
+    flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2)  # a convolution gathers, a transposed one scatters
+    tied = np.zeros((kh + sh - 1, kw + sw - 1, c_out, c_in), dtype=validation.result_dtype(kernel))
+    for i in range(sh):  # s*s shifted copies, not a loop over pixels
+        for j in range(sw):
+            tied[i: i + kh, j: j + kw] += flipped
+    return tied
+
+
+def resize_conv_crop(kernel_size, padding="same"):
+    """``((top, bottom), (left, right))`` to cut from the full scatter of ``resize_conv_kernel``'s
+    Conv2DTranspose (Keras's ``padding="valid"`` output) to get upsampling, then ``Conv2D``.
+
+    A "full" convolution would pad ``k - 1`` zeros on each side; with ``(p_before, p_after)``
+    the zeros the convolution really adds, the cut along each axis is
+    ``(k - 1 - p_before, k - 1 - p_after)``, whatever the size.
+    """
+    return shapes.conv2d_full_crop(kernel_size, padding)
+
+
+def bilinear_filter(size: int) -> np.ndarray:
+    """FCN's ``upsample_filt``: a (size, size) pyramid, the outer product of a triangle.
+
+    Tap ``u`` of the triangle weighs ``1 - |u - (size - 1) / 2| / ceil(size / 2)``.
+    """
+    size = validation.integer(size, "size")
+    triangle = 1 - np.abs(np.arange(size) - (size - 1) / 2) / ((size + 1) // 2)
+    return np.outer(triangle, triangle)
+
+
+def bilinear_kernel(scale: int, channels: int) -> np.ndarray:
+    """Conv2DTranspose kernel (stride ``scale``, ``padding="same"``) that interpolates bilinearly.
+
+    Returns (K, K, channels, channels) with ``K = 2 * scale - scale % 2``: the triangle of
+    width ``2 * scale`` sampled at the output pixels (``2s`` taps for even ``s``; for odd
+    ``s`` its end samples are zero, leaving ``2s - 1``), placed on the diagonal so that each
+    channel is interpolated on its own, as FCN's ``surgery.interp`` does.
+    """
+    s, c = validation.integer(scale, "scale"), validation.integer(channels, "channels")
+    kernel = np.zeros((2 * s - s % 2,) * 2 + (c, c))
+    kernel[:, :, np.arange(c), np.arange(c)] = bilinear_filter(2 * s - s % 2)[..., None]
+    return kernel

@@ -4,6 +4,7 @@ from hypothesis import given
 
 from strategies import TOL, conv_configs, outcome
 from tconv_lib import conv2d, keras_ref
+from tconv_lib.conv import cut
 
 ARTICLE_X = np.array([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]])
 ARTICLE_W = np.array([[1, 2, 1], [2, 1, 2], [1, 1, 2]])
@@ -83,3 +84,9 @@ def test_valid_kernel_larger_than_input_is_rejected():
     # A dilated 3-tap kernel spans 5 pixels: too large for 4.
     with pytest.raises(ValueError, match="span 5"):
         conv2d(np.ones((1, 4, 4, 1)), np.ones((3, 3, 1, 1)), dilation_rate=2)
+
+
+def test_cut_removes_rows_and_columns_from_each_side():
+    x = np.arange(5 * 6).reshape(1, 5, 6, 1)
+    np.testing.assert_array_equal(cut(x, ((1, 2), (0, 3))), x[:, 1:3, 0:3])
+    np.testing.assert_array_equal(cut(x, ((0, 0), (0, 0))), x)

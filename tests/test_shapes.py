@@ -3,10 +3,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strategies import kernels, paddings, sizes, strides
-from tconv_lib import (conv2d_output_shape, conv2d_padding, conv2d_transpose_crop,
+from strategies import TOL, kernels, paddings, sizes, strides
+from tconv_lib import (conv2d_full_crop, conv2d_output_shape, conv2d_padding, conv2d_transpose_crop,
                        conv2d_transpose_output_shape, conv_output_length, conv_padding,
                        conv_transpose_crop, conv_transpose_output_length, keras_ref)
+from tconv_lib.conv import cut
 from tconv_lib.shapes import output_padding_for
 
 
@@ -121,3 +122,16 @@ def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 5), st.integers(1, 5), paddings, st.integers(0, 2**32 - 1))
+def test_conv2d_full_crop_cuts_a_full_convolution_to_keras(kh, kw, padding, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1, kh + 2, kw + 1, 2)).astype(np.float32)
+    kernel = rng.standard_normal((kh, kw, 2, 3)).astype(np.float32)
+    full = keras_ref.conv2d(np.pad(x, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0))), kernel)
+    crop = conv2d_full_crop((kh, kw), padding)
+    np.testing.assert_allclose(cut(full, crop), keras_ref.conv2d(x, kernel, padding=padding), **TOL)
+    assert crop == tuple((k - 1 - before, k - 1 - after)
+                         for k, (before, after) in zip((kh, kw), conv2d_padding(x.shape[1:3], (kh, kw), 1, padding)))
