@@ -8,12 +8,14 @@ five choices of ``UPSAMPLINGS`` drop into the same network unchanged:
 - ``"transpose4"``: ``Conv2DTranspose`` 4x4, stride 2 (even overlap), random initialisation;
 - ``"resize"``: ``UpSampling2D`` (nearest) then ``Conv2D`` 3x3;
 - ``"subpixel"``: ``Conv2D`` 2x2 to 4 times the channels, then depth-to-space, ICNR
-  initialisation (``tconv_lib.subpixel.icnr``); a stride-2 transposed convolution with a 4x4
-  kernel in disguise, so it has the parameters of ``"transpose4"`` (plus 3 biases per channel);
+  initialisation (``tconv_lib.subpixel.icnr``). Each output pixel reads a 2x2 window of inputs
+  through weights of its own, as in a 4x4, stride-2 transposed convolution: it has the weights
+  of ``"transpose4"``, and 4 biases per channel instead of 1;
 - ``"bilinear"``: ``Conv2DTranspose`` 4x4, stride 2, initialised as bilinear interpolation
   channel by channel, as FCN initialises its upsampling layers.
 
 ``"transpose3"`` and ``"resize"`` have the same parameters; so do ``"transpose4"`` and ``"bilinear"``.
+All upsamplings are linear (no activation), like U-Net's up-convolutions and FCN's upsampling.
 """
 from __future__ import annotations
 
@@ -60,8 +62,8 @@ def _icnr_initializer(scale: int):
 def upsample(x, upsampling: str, name: str):
     """Double the height and width of the Keras tensor ``x``: (N, H, W, C) -> (N, 2H, 2W, C).
 
-    Linear (no activation), like U-Net's up-convolutions and FCN's upsampling layers: the
-    convolutions after it add the non-linearity."""
+    Linear: the convolutions after it add the non-linearity. ``name`` names the layer that
+    holds the upsampling's weights."""
     keras = keras_ref.keras()
     layers = keras.layers
     channels = x.shape[-1]
