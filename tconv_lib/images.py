@@ -1,8 +1,10 @@
-"""A real photograph for the book's figures, shipped with matplotlib (nothing is downloaded),
-and the block averaging that makes smaller versions of it.
+"""Real photographs for the book, shipped inside installed packages (nothing is downloaded),
+and the block averaging that makes smaller versions of them.
 
-The photograph is matplotlib's sample ``grace_hopper.jpg`` (600 x 512 pixels, RGB), the
+``photograph`` is matplotlib's sample ``grace_hopper.jpg`` (600 x 512 pixels, RGB), the
 portrait of the computer scientist Grace Hopper that matplotlib's own examples use.
+``skimage_photograph`` loads one of scikit-image's sample photographs (``skimage.data``) that
+ship inside its wheel; its other samples would need the optional downloader pooch.
 """
 from __future__ import annotations
 
@@ -13,6 +15,15 @@ import numpy as np
 from . import validation
 
 SAMPLE = "grace_hopper.jpg"
+
+#: scikit-image's bundled sample photographs (files inside the installed package): name -> subject.
+SKIMAGE_PHOTOGRAPHS = {
+    "astronaut": "the astronaut Eileen Collins, 512 x 512, RGB",
+    "camera": "a man with a camera, 512 x 512, grayscale",
+    "chelsea": "Chelsea the cat, 300 x 451, RGB",
+    "coffee": "a cup of coffee, 400 x 600, RGB",
+    "rocket": "a rocket on its launch pad, 427 x 640, RGB",
+}
 
 #: ITU-R BT.601 luma weights, the ones ``tf.image.rgb_to_grayscale`` uses.
 LUMA = (0.2989, 0.5870, 0.1140)
@@ -37,9 +48,36 @@ def photograph(*, grayscale: bool = False, downscale: int = 1) -> np.ndarray:
     ``(fh, fw)`` averages fh x fw blocks.
     Add a batch axis (``[None]``) to feed it to a Keras layer.
     """
+    return _prepare(_sample_uint8(), grayscale, downscale)
+
+
+@functools.cache
+def _skimage_uint8(name: str) -> np.ndarray:
+    import skimage.data
+
+    pixels = getattr(skimage.data, name)()
+    pixels = pixels[:, :, None] if pixels.ndim == 2 else pixels[:, :, :3]
+    pixels.setflags(write=False)  # cached: callers get copies
+    return pixels
+
+
+def skimage_photograph(name: str, *, grayscale: bool = False, downscale: int = 1) -> np.ndarray:
+    """One of ``SKIMAGE_PHOTOGRAPHS`` as float32 in [0, 1], channels last.
+
+    Returns (H, W, 3) for a colour photograph, (H, W, 1) for a grayscale one or with
+    ``grayscale=True`` (the luma ``LUMA @ rgb``). ``downscale`` averages blocks as in ``photograph``.
+    """
+    if name not in SKIMAGE_PHOTOGRAPHS:
+        raise ValueError(f"name must be one of {sorted(SKIMAGE_PHOTOGRAPHS)} (the photographs bundled "
+                         f"with scikit-image), got {name!r}")
+    return _prepare(_skimage_uint8(name), grayscale, downscale)
+
+
+def _prepare(pixels: np.ndarray, grayscale: bool, downscale) -> np.ndarray:
+    """uint8 (H, W, C) -> float32 in [0, 1], to luma when asked, block-averaged by ``downscale``."""
     fh, fw = validation.pair(downscale, "downscale")
-    image = _sample_uint8().astype(np.float32) / np.float32(255)
-    if grayscale:
+    image = pixels.astype(np.float32) / np.float32(255)
+    if grayscale and image.shape[2] == 3:
         image = image @ np.asarray(LUMA, dtype=np.float32)[:, None]
     h, w, _ = image.shape
     if fh > h or fw > w:

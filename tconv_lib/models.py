@@ -1,55 +1,111 @@
-"""Small Keras networks for the applications chapter, each with a choice of upsampling layer.
+"""A small U-Net-style super-resolution network for the applications chapter, with a choice of
+upsampling layer.
 
-``upsampling="transpose"`` upsamples with ``Conv2DTranspose`` (kernel 3, stride 2: uneven
-overlap), ``upsampling="resize"`` with ``UpSampling2D`` followed by a ``Conv2D`` (kernel 3).
-Both have the same number of parameters, so the comparison is fair.
+Every upsampling doubles the height and width and keeps the number of channels, so that the
+five choices of ``UPSAMPLINGS`` drop into the same network unchanged:
+
+- ``"transpose3"``: ``Conv2DTranspose`` 3x3, stride 2 (uneven overlap), random initialisation;
+- ``"transpose4"``: ``Conv2DTranspose`` 4x4, stride 2 (even overlap), random initialisation;
+- ``"resize"``: ``UpSampling2D`` (nearest) then ``Conv2D`` 3x3;
+- ``"subpixel"``: ``Conv2D`` 2x2 to 4 times the channels, then depth-to-space, ICNR
+  initialisation (``tconv_lib.subpixel.icnr``). Each output pixel reads a 2x2 window of inputs
+  through weights of its own, as in a 4x4, stride-2 transposed convolution: it has the weights
+  of ``"transpose4"``, and 4 biases per channel instead of 1;
+- ``"bilinear"``: ``Conv2DTranspose`` 4x4, stride 2, initialised as bilinear interpolation
+  channel by channel, as FCN initialises its upsampling layers.
+
+``"transpose3"`` and ``"resize"`` have the same parameters; so do ``"transpose4"`` and ``"bilinear"``.
+All upsamplings are linear (no activation), like U-Net's up-convolutions and FCN's upsampling.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import keras_ref
+from .subpixel import icnr
 
-UPSAMPLINGS = ("transpose", "resize")
-
-
-def upsample(x, filters: int, upsampling: str, name: str):
-    """Double the height and width of the Keras tensor ``x`` (N, H, W, C) -> (N, 2H, 2W, filters), ReLU."""
-    layers = keras_ref.keras().layers
-    if upsampling == "transpose":
-        return layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation="relu", name=name)(x)
-    if upsampling == "resize":
-        x = layers.UpSampling2D(2, name=f"{name}_resize")(x)
-        return layers.Conv2D(filters, 3, padding="same", activation="relu", name=name)(x)
-    raise ValueError(f"upsampling must be one of {UPSAMPLINGS}, got {upsampling!r}")
+UPSAMPLINGS = {
+    "transpose3": "Conv2DTranspose 3x3, stride 2",
+    "transpose4": "Conv2DTranspose 4x4, stride 2",
+    "resize": "UpSampling2D + Conv2D 3x3",
+    "subpixel": "sub-pixel Conv2D 2x2, ICNR",
+    "bilinear": "Conv2DTranspose 4x4, bilinear init",
+}
 
 
-def segmentation_net(upsampling: str, size: int = 32, width: int = 16):
-    """Encoder-decoder: (N, size, size, 1) image -> (N, size, size, 1) probability of "inside a shape".
+def _bilinear_kernel(size: int, channels: int) -> np.ndarray:
+    """FCN's bilinear upsampling kernel, (size, size, channels, channels) float32: a tent of
+    width ``size`` (``2 * stride`` for a stride-``stride`` layer) on the diagonal, so each
+    channel is interpolated on its own and channels do not mix."""
+    factor = (size + 1) // 2
+    centre = factor - 1 if size % 2 else factor - 0.5
+    tent = 1 - np.abs(np.arange(size) - centre) / factor
+    kernel = np.zeros((size, size, channels, channels), np.float32)
+    kernel[:, :, np.arange(channels), np.arange(channels)] = np.outer(tent, tent)[:, :, None]
+    return kernel
 
-    Two stride-2 convolutions take the image down to size/4, two upsampling steps bring it back;
-    skip connections add the encoder's features at each resolution (as in U-Net, but added).
-    """
-    if size < 4 or size % 4:
-        # Otherwise the decoder's maps come out one pixel off the encoder's and cannot be added.
-        raise ValueError(f"size must be a positive multiple of 4 (two stride-2 steps), got {size!r}")
+
+def _icnr_initializer(scale: int):
+    """Keras initializer for a sub-pixel ``Conv2D`` kernel (k, k, C_in, C * scale**2): Glorot-uniform
+    for one (k, k, C_in, C) kernel, copied to every output phase."""
+    keras = keras_ref.keras()
+    glorot = keras.initializers.GlorotUniform()
+
+    def initialize(shape, dtype=None):
+        kh, kw, c_in, c_out = shape
+        base = np.asarray(glorot((kh, kw, c_in, c_out // scale ** 2)))
+        return keras.ops.convert_to_tensor(icnr(base, scale), dtype=dtype)
+
+    return initialize
+
+
+def upsample(x, upsampling: str, name: str):
+    """Double the height and width of the Keras tensor ``x``: (N, H, W, C) -> (N, 2H, 2W, C).
+
+    Linear: the convolutions after it add the non-linearity. ``name`` names the layer that
+    holds the upsampling's weights."""
     keras = keras_ref.keras()
     layers = keras.layers
-    image = keras.Input((size, size, 1))
-    full = layers.Conv2D(width, 3, padding="same", activation="relu")(image)
-    half = layers.Conv2D(width, 3, strides=2, padding="same", activation="relu")(full)
-    quarter = layers.Conv2D(2 * width, 3, strides=2, padding="same", activation="relu")(half)
-    up_half = layers.Add()([upsample(quarter, width, upsampling, "up1"), half])
-    up_full = layers.Add()([upsample(up_half, width, upsampling, "up2"), full])
-    mask = layers.Conv2D(1, 1, activation="sigmoid")(up_full)
-    return keras.Model(image, mask, name=f"segmentation_{upsampling}")
+    channels = x.shape[-1]
+    if upsampling in ("transpose3", "transpose4"):
+        return layers.Conv2DTranspose(channels, int(upsampling[-1]), strides=2, padding="same", name=name)(x)
+    if upsampling == "bilinear":
+        def initialize(shape, dtype=None):
+            return keras.ops.convert_to_tensor(_bilinear_kernel(shape[0], shape[2]), dtype=dtype)
+        return layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                      kernel_initializer=initialize, name=name)(x)
+    if upsampling == "resize":
+        x = layers.UpSampling2D(2, name=f"{name}_resize")(x)
+        return layers.Conv2D(channels, 3, padding="same", name=name)(x)
+    if upsampling == "subpixel":
+        x = layers.Conv2D(4 * channels, 2, padding="same", kernel_initializer=_icnr_initializer(2),
+                          name=name)(x)
+        return layers.Lambda(lambda t: keras.ops.depth_to_space(t, 2), name=f"{name}_depth_to_space")(x)
+    raise ValueError(f"upsampling must be one of {list(UPSAMPLINGS)}, got {upsampling!r}")
 
 
-def superresolution_net(upsampling: str, width: int = 32):
-    """(N, H, W, 1) low-resolution image -> (N, 2H, 2W, 1): features, one 2x upsampling, a 3x3 output conv."""
+def superresolution_unet(upsampling: str, width: int = 8):
+    """U-Net-style 2x super-resolution: (N, H, W, 1) -> (N, 2H, 2W, 1), H and W multiples of 4.
+
+    Encoder: 3x3 convolutions at H (``width`` channels), H/2 (2 ``width``) and H/4 (4 ``width``),
+    the last two with stride 2. Decoder: upsample H/4 -> H/2 -> H, each time concatenating the
+    encoder's map of that size (U-Net's skips) and a 3x3 convolution, then a last upsampling
+    H -> 2H and a 3x3 convolution to one channel. That output is added to the bilinear
+    upsampling of the input, so the network learns only the detail bilinear misses.
+    """
     keras = keras_ref.keras()
     layers = keras.layers
     low = keras.Input((None, None, 1))
-    x = layers.Conv2D(width, 5, padding="same", activation="relu")(low)
-    x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
-    x = upsample(x, width, upsampling, "up")
-    high = layers.Conv2D(1, 3, padding="same")(x)
-    return keras.Model(low, high, name=f"superresolution_{upsampling}")
+    full = layers.Conv2D(width, 3, padding="same", activation="relu", name="enc_full")(low)
+    half = layers.Conv2D(2 * width, 3, strides=2, padding="same", activation="relu", name="enc_half")(full)
+    quarter = layers.Conv2D(4 * width, 3, strides=2, padding="same", activation="relu", name="enc_quarter")(half)
+    x = layers.Concatenate()([upsample(quarter, upsampling, "up_half"), half])
+    x = layers.Conv2D(2 * width, 3, padding="same", activation="relu", name="dec_half")(x)
+    x = layers.Concatenate()([upsample(x, upsampling, "up_full"), full])
+    x = layers.Conv2D(width, 3, padding="same", activation="relu", name="dec_full")(x)
+    # Zero: every variant starts as bilinear interpolation exactly, and training adds the detail
+    # (a random start adds noise that short training spends its steps removing).
+    detail = layers.Conv2D(1, 3, padding="same", kernel_initializer="zeros",
+                           name="detail")(upsample(x, upsampling, "up_double"))
+    smooth = layers.UpSampling2D(2, interpolation="bilinear", name="bilinear_input")(low)
+    return keras.Model(low, layers.Add()([smooth, detail]), name=f"unet_{upsampling}")

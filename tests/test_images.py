@@ -1,8 +1,12 @@
-"""The sample photograph: shape, range, grayscale and block-mean downscaling."""
+"""The sample photographs: shape, range, grayscale, bundled files and block-mean downscaling."""
+import glob
+import os
+import re
+
 import numpy as np
 import pytest
 
-from tconv_lib.images import LUMA, block_mean, photograph
+from tconv_lib.images import LUMA, SKIMAGE_PHOTOGRAPHS, block_mean, photograph, skimage_photograph
 
 
 def test_full_colour_photograph():
@@ -55,3 +59,31 @@ def test_block_mean_bad_arguments_name_the_argument(x, size, match):
 def test_bad_downscale_names_the_argument(bad):
     with pytest.raises(ValueError, match="downscale"):
         photograph(downscale=bad)
+
+
+@pytest.mark.parametrize("name", sorted(SKIMAGE_PHOTOGRAPHS))
+def test_skimage_photographs_are_bundled_files_with_the_documented_size(name):
+    import skimage.data
+
+    bundled = glob.glob(os.path.join(os.path.dirname(skimage.data.__file__), f"{name}.*"))
+    assert bundled, f"{name} is not a file inside the installed scikit-image"  # nothing to download
+    image = skimage_photograph(name)
+    h, w, channels = re.search(r"(\d+) x (\d+), (RGB|grayscale)", SKIMAGE_PHOTOGRAPHS[name]).groups()
+    assert image.shape == (int(h), int(w), 3 if channels == "RGB" else 1) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0 and image.std() > 0.1
+
+
+def test_skimage_photograph_grayscale_and_downscale():
+    colour, gray = skimage_photograph("coffee"), skimage_photograph("coffee", grayscale=True, downscale=4)
+    assert gray.shape == (100, 150, 1)
+    np.testing.assert_allclose(gray, block_mean(np.clip(colour @ np.asarray(LUMA), 0, 1)[..., None], 4),
+                               atol=1e-6)
+    assert skimage_photograph("camera", grayscale=True).shape == (512, 512, 1)  # already gray
+    skimage_photograph("camera")[:] = 0                                        # a copy, not the cache
+    assert skimage_photograph("camera").max() > 0.9
+
+
+@pytest.mark.parametrize("name", ["eagle", "brain", "photograph"])  # eagle and brain need pooch
+def test_unbundled_or_unknown_names_are_rejected(name):
+    with pytest.raises(ValueError, match="name must be one of"):
+        skimage_photograph(name)

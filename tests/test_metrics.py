@@ -1,16 +1,7 @@
 import numpy as np
 import pytest
 
-from tconv_lib.metrics import iou, psnr
-
-
-def test_iou_counts_overlap_over_union():
-    a = np.array([[1, 1, 0, 0]], float)
-    b = np.array([[0, 1, 1, 0]], float)
-    assert iou(a, b) == pytest.approx(1 / 3)
-    assert iou(a, a) == 1.0 and iou(a, 1 - a) == 0.0
-    assert iou(np.zeros(3), np.zeros(3)) == 1.0
-    assert iou([0.6, 0.4], [1, 0]) == 1.0 and iou([0.6, 0.4], [1, 0], threshold=0.7) == 0.0
+from tconv_lib.metrics import phase_means, psnr
 
 
 def test_psnr_in_decibels():
@@ -20,7 +11,28 @@ def test_psnr_in_decibels():
     assert psnr(target, target) == float("inf")
 
 
-@pytest.mark.parametrize("metric", [iou, psnr])
-def test_shapes_must_match(metric):
+def test_psnr_shapes_must_match():
     with pytest.raises(ValueError, match="same shape"):
-        metric(np.zeros(3), np.zeros(4))
+        psnr(np.zeros(3), np.zeros(4))
+
+
+def test_phase_means_find_a_planted_checkerboard_inside_the_margin():
+    rng = np.random.default_rng(0)
+    pattern = rng.normal(size=(3, 3, 2))                  # a period-3 pattern in 2 channels
+    y = np.tile(pattern, (6, 5, 1))[None].repeat(2, axis=0)  # (2, 18, 15, 2)
+    y[:, :3] = 100.0                                      # a border that the margin must drop
+    means = phase_means(y, 3, margin=3)
+    assert means.shape == (3, 3, 2)
+    np.testing.assert_allclose(means, pattern)            # margin 3 keeps the phases aligned
+    flat = phase_means(np.full((1, 10, 10, 1), 0.5), 2)
+    assert np.ptp(flat) == 0 and flat[0, 0, 0] == 0.5
+    # Without the margin the border leaks in: the check can fail.
+    assert not np.allclose(phase_means(y, 3), pattern)
+
+
+@pytest.mark.parametrize("y, period, margin, match", [
+    (np.ones((4, 4, 1)), 2, 0, "y must have 4"), (np.ones((1, 4, 4, 1)), 0, 0, "period"),
+    (np.ones((1, 4, 4, 1)), 2, -1, "margin"), (np.ones((1, 6, 6, 1)), 2, 3, "whole period")])
+def test_phase_means_bad_arguments_name_the_argument(y, period, margin, match):
+    with pytest.raises(ValueError, match=match):
+        phase_means(y, period, margin)
