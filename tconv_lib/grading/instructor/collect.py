@@ -169,10 +169,10 @@ def _check_notebook(data: bytes, assignment: str, cell_ids: dict[str, set[str]])
             TypeError, AttributeError) as exc:
         return f"not a readable notebook ({type(exc).__name__})"
     ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
-    foreign = ids - cell_ids[assignment]
-    if foreign:
-        others = [a for a, known in cell_ids.items() if a != assignment and foreign & known]
-        return f"holds the cells of {', '.join(others) or 'another notebook'}, not of {assignment}"
+    # Ids of no assignment are a student's own doing (the judge ignores them); another's are not.
+    others = [a for a, known in cell_ids.items() if a != assignment and (ids - cell_ids[assignment]) & known]
+    if others:
+        return f"holds the cells of {', '.join(others)}, not of {assignment}"
     return None
 
 
