@@ -1,10 +1,11 @@
-"""Autograde time per submission, and where it goes (run by `make bench-autograde`).
+"""Autograde time per submission under the judge, and where it goes (run by `make bench-autograde`).
 
 In a temporary copy of the course: generate `from-scratch`, submit the instructor solution for
-a few students, autograde them as `make autograde` does (nbgrader's API, one process), and
-print the time per submission. Then, in one `tconv` kernel, time the parts of a grading run:
-kernel start, the setup cell (grading import), the visible tests, and the hidden tests
-(TensorFlow import, Keras references, the student's code).
+several students, autograde them as `make autograde` does (nbgrader's API, one process, the
+sandboxed judge), and print the time per submission (the first one also pays for importing
+TensorFlow and computing the Keras references, which later submissions reuse). Then time the
+parts of one submission's run in this process: starting a sandbox, the student's cells in it,
+and the tests (the proxied calls and the comparisons; references already computed).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDENTS = 4
+STUDENTS = 8
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
@@ -51,42 +52,42 @@ def per_submission(course: Path) -> list[float]:
     out = subprocess.run([sys.executable, "-m", "tconv_lib.grading.instructor", "autograde"], cwd=course,
                          env=env, check=True, capture_output=True, text=True).stdout
     print(out, end="")
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "from-scratch", "--student=student0",
-                    "--force", "--log-level=ERROR"], cwd=course, env=env, check=True, capture_output=True)
-    print(f"for comparison, one `nbgrader autograde --student` process per submission: "
-          f"{time.perf_counter() - start:.1f} s")
     return [float(t) for t in re.findall(r"in (\d+\.\d) s", out)]
 
 
-def kernel_parts(course: Path) -> dict[str, float]:
-    from jupyter_client.manager import start_new_kernel
+def judge_parts(course: Path) -> dict[str, float]:
+    from tconv_lib.grading.judge.execute import run_test
+    from tconv_lib.grading.judge.sandbox import Limits
+    from tconv_lib.grading.judge.session import Session
 
-    # The solution's answers, and the test cells as the autograder runs them (hidden ones included).
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
-             for c in nbformat.read(ROOT / "solutions/from-scratch/from_scratch.ipynb", as_version=4).cells}
-    for cell in solution_submission(course).cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            by_id[cell.metadata["nbgrader"]["grade_id"]] = cell.source
+    nb = solution_submission(course)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    student = [c.source for c in code if not c.metadata.get("nbgrader", {}).get("locked")]
+    source = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+              for c in nbformat.read(ROOT / "solutions/from-scratch/from_scratch.ipynb", as_version=4).cells}
+    tests = [source[c.metadata["nbgrader"]["grade_id"]] for c in code if c.metadata.get("nbgrader", {}).get("grade")]
+    trusted: dict = {}
+    exec(source["setup"], trusted)
+    for test in tests:  # references computed once, as in a grading run
+        with Session(Limits()) as session:
+            session.run_cell("import numpy as np")
+            for cell in student:
+                session.run_cell(cell)
+            run_test(test, trusted, session)
     parts = {}
     start = time.perf_counter()
-    km, kc = start_new_kernel(kernel_name="tconv", cwd=str(course))
-    parts["kernel start"] = time.perf_counter() - start
-    try:
-        by_id["import"] = "from tconv_lib import keras_ref\nkeras_ref.device();"
-        steps = [("setup cell (grading import)", ["setup", "Conv2D-answer", "Conv2DTranspose-answer"]),
-                 ("visible tests", ["Conv2D-visible", "Conv2DTranspose-visible"]),
-                 ("TensorFlow + Keras import (first hidden test)", ["import"]),
-                 ("hidden tests (60 Keras references, student code)", ["Conv2D-hidden", "Conv2DTranspose-hidden"])]
-        for label, ids in steps:
-            start = time.perf_counter()
-            for grade_id in ids:
-                reply = kc.execute_interactive(by_id[grade_id], timeout=300, output_hook=lambda msg: None)
-                assert reply["content"]["status"] == "ok", (grade_id, reply["content"])
-            parts[label] = time.perf_counter() - start
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+    with Session(Limits()) as session:
+        session.run_cell("import numpy as np")
+        parts["sandbox start (bwrap, Python, NumPy, IPython)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for cell in student:
+            session.run_cell(cell)
+        parts["student cells in the sandbox"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for test in tests:
+            outputs = run_test(test, trusted, session)
+            assert not [o for o in outputs if o["output_type"] == "error"], outputs
+        parts["tests (60 proxied calls + 10 visible, compared here)"] = time.perf_counter() - start
     return parts
 
 
@@ -97,10 +98,10 @@ def main() -> None:
         shutil.copy(ROOT / "nbgrader_config.py", course)
         shutil.copytree(ROOT / "solutions", course / "solutions")
         times = per_submission(course)
-        print(f"per submission: median {statistics.median(times):.1f} s, "
-              f"first {times[0]:.1f} s, min {min(times):.1f} s")
-        print("one grading kernel, step by step:")
-        for label, seconds in kernel_parts(course).items():
+        print(f"per submission: median {statistics.median(times[1:]):.2f} s after the first "
+              f"(first {times[0]:.1f} s: TensorFlow import and the Keras references), min {min(times):.1f} s")
+        print("one submission, step by step (in this process):")
+        for label, seconds in judge_parts(course).items():
             print(f"  {label:<55} {seconds:5.2f} s")
 
 

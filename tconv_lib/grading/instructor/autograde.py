@@ -8,6 +8,7 @@ the reason on top, so that its feedback says why.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -79,6 +80,28 @@ def record_failure(nbgrader, root: Path, assignment: str, student: str, reason: 
         nbformat.write(nb, out / f"{name}.ipynb")
 
 
+STAGING = ".autograding"
+
+
+def _autograde_staged(nbgrader, assignment: str, student: str) -> dict:
+    """nbgrader's autograde, writing into ``STAGING`` (it leaves a sanitized, unexecuted copy there
+    while it works); the result moves into ``autograded/`` only once graded."""
+    coursedir = nbgrader.coursedir
+    final = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    coursedir.autograded_directory, saved = STAGING, coursedir.autograded_directory
+    try:
+        staged = Path(coursedir.format_path(STAGING, student, assignment))
+        shutil.rmtree(staged, ignore_errors=True)
+        result = nbgrader.autograde(assignment, student, force=True, create=True)
+    finally:
+        coursedir.autograded_directory = saved
+    if result["success"]:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, final)
+    shutil.rmtree(staged, ignore_errors=True)
+    return result
+
+
 def _reason(result: dict) -> str:
     """The last exception nbgrader's log names (not its own "see the above traceback")."""
     lines = [line.strip() for line in f"{result.get('log', '')}\n{result.get('error', '')}".splitlines()]
@@ -99,7 +122,7 @@ def autograde(root: Path, assignments=(), *, out=print) -> bool:
     for index, (assignment, student) in enumerate(todo, 1):
         start = time.perf_counter()
         forget(nbgrader, assignment, student)
-        result = nbgrader.autograde(assignment, student, force=True, create=True)
+        result = _autograde_staged(nbgrader, assignment, student)
         if result["success"]:
             line = score(nbgrader, assignment, student)
         else:

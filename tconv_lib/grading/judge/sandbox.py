@@ -250,7 +250,10 @@ class Sandbox:
                 raise SandboxDied(self.dead)
             chunk = os.read(self._from_child, min(left, 1 << 20))
             if not chunk:
-                code = self.process.poll() if self.process else None
+                try:  # the pipe closes as the sandbox ends: its exit status says how
+                    code = self.process.wait(timeout=2) if self.process else None
+                except subprocess.TimeoutExpired:
+                    code = None
                 self.kill("the sandbox stopped" + (f" (exit status {code})" if code not in (None, 0) else ""))
                 raise SandboxDied(self.dead)
             chunks.append(chunk)
