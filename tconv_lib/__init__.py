@@ -12,7 +12,7 @@ neither matplotlib nor ipywidgets nor TensorFlow: ``plots`` and ``widgets`` (fig
 ``article`` (the reference article's code, bugs included), ``subpixel``, ``tables``,
 ``keras_ref`` (Keras itself) and ``grading`` (the exercises' checkers).
 """
-from .checkerboard import overlap_count, uneven_overlap
+from .checkerboard import overlap_count, phase_sums, uneven_overlap
 from .conv import conv2d
 from .matrix import conv_matrix
 from .shapes import (
@@ -32,6 +32,6 @@ __all__ = [
     "METHODS", "bed_of_nails", "conv2d", "conv2d_output_shape", "conv2d_padding",
     "conv2d_transpose", "conv2d_transpose_crop", "conv2d_transpose_output_shape", "conv_matrix",
     "conv_output_length", "conv_padding", "conv_transpose_crop", "conv_transpose_output_length",
-    "insert_zeros", "max_pool_with_argmax", "max_unpool", "overlap_count", "uneven_overlap",
+    "insert_zeros", "max_pool_with_argmax", "max_unpool", "overlap_count", "phase_sums", "uneven_overlap",
     "upsample_bilinear", "upsample_nearest", "zero_insertion_input",
 ]

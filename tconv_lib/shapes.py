@@ -90,6 +90,41 @@ def conv_transpose_crop(input_length: int, kernel_size: int, strides: int = 1,
     return before, full - out - before
 
 
+def output_padding_for(target: int, input_length: int, kernel_size: int, strides: int = 1,
+                       padding: str = "valid", dilation_rate: int = 1) -> int | None:
+    """The ``output_padding`` (one axis) that makes a transposed convolution ``target`` long.
+
+    Returns ``None`` when leaving ``output_padding`` out already gives ``target`` (the default,
+    preferred), otherwise the value in ``[0, strides)`` that Keras accepts and that gives it.
+    Typical use: ``target`` is an encoder's input length and ``input_length`` its output, so the
+    decoder gives back the encoder's odd size. Raises ``ValueError`` when no value does.
+    """
+    target = validation.integer(target, "target")
+    if conv_transpose_output_length(input_length, kernel_size, strides, padding, None, dilation_rate) == target:
+        return None
+    for op in range(strides):
+        try:
+            if conv_transpose_output_length(input_length, kernel_size, strides, padding, op,
+                                            dilation_rate) == target:
+                return op
+        except ValueError:  # Keras refuses this op; another may still work
+            continue
+    reachable = sorted({length for op in (None, *range(strides))
+                        if (length := _length_or_none(input_length, kernel_size, strides, padding, op,
+                                                      dilation_rate)) is not None})
+    raise ValueError(
+        f"target={target} cannot be reached from input length {input_length} with kernel {kernel_size}, "
+        f"strides {strides} and padding={padding!r}: output_padding reaches only {reachable}"
+    )
+
+
+def _length_or_none(*args):
+    try:
+        return conv_transpose_output_length(*args)
+    except ValueError:
+        return None
+
+
 def _per_axis(fn, input_shape, kernel_size, strides, padding, dilation_rate, **extra):
     kernel_size = validation.pair(kernel_size, "kernel_size")
     strides = validation.pair(strides, "strides")

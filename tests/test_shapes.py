@@ -7,6 +7,7 @@ from strategies import kernels, paddings, sizes, strides
 from tconv_lib import (conv2d_output_shape, conv2d_padding, conv2d_transpose_crop,
                        conv2d_transpose_output_shape, conv_output_length, conv_padding,
                        conv_transpose_crop, conv_transpose_output_length, keras_ref)
+from tconv_lib.shapes import output_padding_for
 
 
 def keras_shape(layer_cls, h, w, **kwargs):
@@ -38,6 +39,36 @@ def test_conv2d_transpose_output_shape_matches_keras(h, w, kh, kw, s, padding, d
             conv2d_transpose_output_shape((h, w), (kh, kw), s, padding, op)
     else:
         assert conv2d_transpose_output_shape((h, w), (kh, kw), s, padding, op) == ref
+
+
+@given(st.integers(1, 9), kernels, strides, paddings)
+def test_output_padding_for_restores_an_encoders_size_in_keras(n, k, s, padding):
+    keras = keras_ref.keras()
+    if isinstance(i := keras_shape(keras.layers.Conv2D, n, 1, kernel_size=(k, 1), strides=(s, 1),
+                                   padding=padding), Exception):
+        return  # the encoder itself does not exist ("valid" kernel larger than the input)
+    i = i[0]
+    decoder = dict(kernel_size=(k, 1), strides=(s, 1), padding=padding)
+    try:
+        op = output_padding_for(n, i, k, s, padding)
+    except ValueError:  # then no output_padding, nor leaving it out, gives n back in Keras
+        for op in (None, *range(s)):
+            pair = None if op is None else (op, 0)
+            assert keras_shape(keras.layers.Conv2DTranspose, i, 1, output_padding=pair, **decoder)[:1] != (n,)
+        return
+    assert op is None or 0 <= op < s
+    pair = None if op is None else (op, 0)
+    assert keras_shape(keras.layers.Conv2DTranspose, i, 1, output_padding=pair, **decoder) == (n, 1)
+
+
+def test_output_padding_for_prefers_leaving_it_out_and_refuses_the_unreachable():
+    assert output_padding_for(8, 4, 3, 2, "same") is None     # 1 would work too
+    assert output_padding_for(7, 4, 3, 2, "same") == 0
+    assert output_padding_for(7, 4, 4, 2, "same") == 1
+    with pytest.raises(ValueError, match="target=6"):
+        output_padding_for(6, 4, 3, 2, "same")
+    with pytest.raises(ValueError, match="target"):
+        output_padding_for(0, 4, 3, 2, "same")
 
 
 @pytest.mark.parametrize("i, k, s", [(2, 1, 3), (3, 2, 4), (5, 3, 3), (4, 4, 2)])
