@@ -185,21 +185,19 @@ def checkerboard_panels(taps, strides: int, input_size: int | None = None):
     taps: (k,) for a 1-D kernel, or (kh, kw) for a 2-D one (run as a (1, k) kernel with
     strides (1, s), or with strides (s, s)). The flat input is ``input_size`` ones along each
     strided axis (by default the least that shows two periods away from the borders); padding
-    "valid", so the output is the full scatter. Panels: the kernel; the phase of each tap
+    "valid" (the full scatter, with the gaps after the last copy when s > k). Panels: the kernel; the phase of each tap
     (w[i, j] is in phase (i mod s, j mod s), numbered 1, 2, ... in the phase sums' row-major
     order); the phase sums (``phase_sums``); the output (``conv2d_transpose``), with the cells
-    away from the borders outlined. There each cell is the sum of its phase, so the output is
-    flat there if and only if all the phase sums are equal.
+    away from the borders outlined: those that receive a copy of every tap of their phase. Each
+    of them is the sum of its phase, so the output is flat there if and only if all the phase
+    sums are equal.
     """
     kernel, steps, shape = _lab_setup(taps, strides, input_size)
     sums = phase_sums(kernel, steps)
     phases = np.arange(1, sums.size + 1).reshape(sums.shape)
     tap_phase = phases[np.ix_(*(np.arange(k) % st for k, st in zip(kernel.shape, steps)))]
     output = conv2d_transpose(np.ones((1, *shape, 1)), kernel[:, :, None, None], strides=steps)[0, :, :, 0]
-    # Cell o of the full scatter receives every tap of its phase (each from some input pixel)
-    # when k - 1 <= o <= (n - 1) * s: away from the borders.
-    inner = np.zeros(output.shape, dtype=bool)
-    inner[np.ix_(*(np.arange(k - 1, (n - 1) * st + 1) for k, n, st in zip(kernel.shape, shape, steps)))] = True
+    inner = _interior(shape, kernel.shape, steps)
     intro, balanced, unbalanced = _lab_texts(kernel.shape, steps)
     return f"{intro} {balanced if _all_equal(sums) else unbalanced}", [
         Panel("kernel taps", kernel),
@@ -215,10 +213,21 @@ def _lab_setup(taps, strides, input_size=None):
     kernel = validation.array(taps[None] if taps.ndim == 1 else taps, "taps", 2, "(k,) or (kh, kw)")
     s = validation.integer(strides, "strides")
     steps = (1, s) if taps.ndim == 1 else (s, s)
-    if input_size is None:  # the interior, (n - 1) * s - k + 2 cells, holds two periods
-        input_size = max(-(-(2 * st + k - 2) // st) + 1 for k, st in zip(kernel.shape, steps))
+    if input_size is None:  # the least that shows, away from the borders, 2 periods and a cell
+        input_size = next(n for n in itertools.count(2) if all(
+            _interior((1, n) if taps.ndim == 1 else (n, n), kernel.shape, steps).any(axis=1 - a).sum()
+            > (2 * st if st > 1 else 0) for a, st in enumerate(steps)))
     n = validation.integer(input_size, "input_size")
     return kernel, steps, ((1, n) if taps.ndim == 1 else (n, n))
+
+
+def _interior(input_shape, kernel_shape, steps) -> np.ndarray:
+    """The cells of the full scatter of a constant input that are away from the borders: those
+    that receive a copy of every tap of their phase. (H_out, W_out) bools."""
+    counts = overlap_count(input_shape, kernel_shape, steps)
+    per_phase = phase_sums(np.ones(kernel_shape), steps)  # how many taps each phase holds
+    r, c = np.indices(counts.shape)
+    return counts == per_phase[r % steps[0], c % steps[1]]
 
 
 def _all_equal(values) -> bool:
