@@ -41,7 +41,7 @@ from . import article, plots, validation
 from .checkerboard import overlap_count, phase_sums, uneven_overlap
 from .matrix import conv_matrix
 from .shapes import (conv2d_output_shape, conv2d_transpose_crop, conv2d_transpose_output_shape,
-                     conv_output_length, conv_transpose_output_length, output_padding_for)
+                     conv_output_length, output_padding_for)
 from .transpose import conv2d_transpose, zero_insertion_input
 
 __all__ = [
@@ -145,7 +145,7 @@ def matrix_panels(input_size: int, kernel_size: int, strides: int = 1, padding: 
     if not 1 <= pixel <= C.shape[1]:
         raise ValueError(f"pixel must be between 1 and {C.shape[1]}, got {pixel}")
     product = (C.T @ y.ravel()).reshape(shape)
-    op = _matching_output_padding(y.shape[0], input_size, kernel_size, strides, padding)
+    op = output_padding_for(input_size, y.shape[0], kernel_size, strides, padding)
     row = np.zeros(C.T.shape, dtype=bool)
     row[pixel - 1] = True
     column = row.T
@@ -165,18 +165,6 @@ def matrix_panels(input_size: int, kernel_size: int, strides: int = 1, padding: 
         Panel("y", y, used),
         Panel("C\u1d40 y", product, chosen),
     ]
-
-
-def _matching_output_padding(input_length, output_length, kernel_size, strides, padding):
-    """The output_padding (None first, then 0, 1, ...) with which Keras's Conv2DTranspose takes
-    ``input_length`` back to the convolution's ``output_length`` (one axis; one always does)."""
-    for op in (None, *range(strides)):
-        try:
-            if conv_transpose_output_length(input_length, kernel_size, strides, padding, op) == output_length:
-                return op
-        except ValueError:  # Keras rejects that output_padding here
-            continue
-    raise ValueError(f"no output_padding takes {input_length} back to {output_length}")
 
 
 def checkerboard_panels(taps, strides: int, input_size: int | None = None):
@@ -240,9 +228,10 @@ def _lab_texts(kernel_shape, steps):
     """The lab's text for one kernel shape and strides pair: (intro, if balanced, if not)."""
     (kh, kw), (_, s) = kernel_shape, steps
     if steps[0] == 1 and kh == 1:  # a 1-D kernel
-        intro = (f"A {kw}-tap kernel with stride {s}: tap i belongs to phase i mod {s} (numbered "
-                 f"1 to {s} on the second grid). Away from the borders (outlined), output cell o of "
-                 f"a constant input of ones is the sum of the taps in phase o mod {s}.")
+        intro = (f"A {kw}-tap kernel with stride {s}: tap i belongs to phase i mod {s}, one of {s} "
+                 f"(numbered on the second grid in the order of the phase sums). Away from the borders "
+                 f"(outlined), output cell o of a constant input of ones is the sum of the taps in "
+                 f"phase o mod {s}.")
     else:
         intro = (f"A {kh} \u00d7 {kw} kernel with stride {s}: tap w[i, j] belongs to phase "
                  f"(i mod {s}, j mod {s}), one of {s * s} (numbered on the second grid in the order "
@@ -302,9 +291,8 @@ def output_padding_panels(input_length: int, kernel_size: int, strides: int, pad
         panels.append(Panel(title, row, mask))
     best = output_padding_for(n, m, k, s, padding)
     text = (f"Encoder: Conv2D(kernel_size={k}, strides={s}, padding={padding!r}) takes {n} cells to {m}. "
-            f"The decoder, Conv2DTranspose with the same arguments, scatters the {m} cells into "
-            f"{full.size} (each number: how many kernel copies land on that cell) and keeps the "
-            f"outlined cells, as many as output_padding asks for. To give back the encoder's {n} cells, "
+            f"Conv2DTranspose with the same arguments scatters them into {full.size} cells (the numbers: "
+            f"kernel copies per cell) and keeps the outlined ones. To give back the encoder's {n} cells, "
             + ("leave output_padding out (None)." if best is None else f"use output_padding={best}.")
             + "".join(f" Keras refuses output_padding={op}: {why}." for op, why in refused.items()))
     return text, panels

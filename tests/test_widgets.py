@@ -278,6 +278,8 @@ def test_output_padding_picker_shows_where_the_crop_falls():
     text, panels = widgets.output_padding_panels(8, 2, 2, "same")  # TensorFlow refuses output_padding=0
     assert [p.title.endswith("refused") for p in panels] == [False, True, False, True]
     assert "leave output_padding out (None)" in text and "a 'same' convolution of that length gives 3" in text
+    text, panels = widgets.output_padding_panels(3, 5, 2, "valid")
+    assert panels == [] and text.startswith("Keras rejects this encoder: a 'valid' convolution needs the kernel")
 
 
 def test_output_padding_picker_matches_keras():
