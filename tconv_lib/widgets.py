@@ -1,14 +1,16 @@
 """Interactive figures of the course: live in a kernel, and static twins for the website.
 
-Three figures, each in two forms that show the same numbers:
+Five figures, each in two forms that show the same numbers:
 
-=====================  ========================  ===========================================
-figure                 live (ipywidgets 8)       static (HTML + inline JavaScript, no kernel)
-=====================  ========================  ===========================================
-scatter-add steps      ``scatter_stepper``       ``scatter_stepper_html``
-parameter explorer     ``parameter_explorer``    ``parameter_explorer_html``
-matrix view            ``matrix_view``           ``matrix_view_html``
-=====================  ========================  ===========================================
+=====================  ==========================  ===========================================
+figure                 live (ipywidgets 8)         static (HTML + inline JavaScript, no kernel)
+=====================  ==========================  ===========================================
+scatter-add steps      ``scatter_stepper``         ``scatter_stepper_html``
+parameter explorer     ``parameter_explorer``      ``parameter_explorer_html``
+matrix view            ``matrix_view``             ``matrix_view_html``
+checkerboard lab       ``checkerboard_lab``        ``checkerboard_lab_html``
+output_padding picker  ``output_padding_picker``   ``output_padding_picker_html``
+=====================  ==========================  ===========================================
 
 A live widget redraws a matplotlib figure (a PNG in a ``widgets.Image``) whenever one of its
 controls changes. A static twin holds every state of a small grid of parameter values and a few
@@ -16,6 +18,12 @@ lines of JavaScript that draw the chosen state as tables of numbers, so a reader
 site can change the parameters without a kernel (and without loading anything from elsewhere).
 Both forms draw the same ``Panel`` lists, made by the ``*_panels`` functions, and every number
 in them is computed by tconv_lib.
+
+The checkerboard lab lets the reader type the kernel's taps, which no grid of states can
+cover. Its panels are affine in the taps (a transposed convolution is linear in its kernel), so
+its static twin stores, for each state, the panels of the all-zero kernel and how much one unit
+of each tap adds to each cell, both computed by tconv_lib from unit kernels; the JavaScript only
+adds those up with the reader's taps as weights. Tests check the sums against tconv_lib.
 """
 from __future__ import annotations
 
@@ -30,15 +38,17 @@ import numpy as np
 from IPython.display import HTML
 
 from . import article, plots, validation
-from .checkerboard import overlap_count, uneven_overlap
+from .checkerboard import overlap_count, phase_sums, uneven_overlap
 from .matrix import conv_matrix
-from .shapes import conv2d_output_shape, conv2d_transpose_output_shape, conv_transpose_output_length
-from .transpose import zero_insertion_input
+from .shapes import (conv2d_output_shape, conv2d_transpose_crop, conv2d_transpose_output_shape,
+                     conv_output_length, output_padding_for)
+from .transpose import conv2d_transpose, zero_insertion_input
 
 __all__ = [
-    "Panel", "explorer_panels", "matrix_panels", "matrix_view", "matrix_view_html",
-    "parameter_explorer", "parameter_explorer_html", "scatter_panels", "scatter_stepper",
-    "scatter_stepper_html",
+    "Panel", "checkerboard_lab", "checkerboard_lab_html", "checkerboard_panels", "explorer_panels",
+    "matrix_panels", "matrix_view", "matrix_view_html", "output_padding_panels", "output_padding_picker",
+    "output_padding_picker_html", "parameter_explorer", "parameter_explorer_html", "scatter_panels",
+    "scatter_stepper", "scatter_stepper_html",
 ]
 
 @dataclasses.dataclass
@@ -135,7 +145,7 @@ def matrix_panels(input_size: int, kernel_size: int, strides: int = 1, padding: 
     if not 1 <= pixel <= C.shape[1]:
         raise ValueError(f"pixel must be between 1 and {C.shape[1]}, got {pixel}")
     product = (C.T @ y.ravel()).reshape(shape)
-    op = _matching_output_padding(y.shape[0], input_size, kernel_size, strides, padding)
+    op = output_padding_for(input_size, y.shape[0], kernel_size, strides, padding)
     row = np.zeros(C.T.shape, dtype=bool)
     row[pixel - 1] = True
     column = row.T
@@ -157,16 +167,135 @@ def matrix_panels(input_size: int, kernel_size: int, strides: int = 1, padding: 
     ]
 
 
-def _matching_output_padding(input_length, output_length, kernel_size, strides, padding):
-    """The output_padding (None first, then 0, 1, ...) with which Keras's Conv2DTranspose takes
-    ``input_length`` back to the convolution's ``output_length`` (one axis; one always does)."""
-    for op in (None, *range(strides)):
-        try:
-            if conv_transpose_output_length(input_length, kernel_size, strides, padding, op) == output_length:
-                return op
-        except ValueError:  # Keras rejects that output_padding here
-            continue
-    raise ValueError(f"no output_padding takes {input_length} back to {output_length}")
+def checkerboard_panels(taps, strides: int, input_size: int | None = None):
+    """The checkerboard lab: a kernel's phase sums and what it makes of a flat input.
+
+    taps: (k,) for a 1-D kernel, or (kh, kw) for a 2-D one (run as a (1, k) kernel with
+    strides (1, s), or with strides (s, s)). The flat input is ``input_size`` ones along each
+    strided axis (by default the least that shows two periods away from the borders); padding
+    "valid" (the full scatter, with the gaps after the last copy when s > k). Panels: the kernel; the phase of each tap
+    (w[i, j] is in phase (i mod s, j mod s), numbered 1, 2, ... in the phase sums' row-major
+    order); the phase sums (``phase_sums``); the output (``conv2d_transpose``), with the cells
+    away from the borders outlined: those that receive a copy of every tap of their phase. Each
+    of them is the sum of its phase, so the output is flat there if and only if all the phase
+    sums are equal.
+    """
+    kernel, steps, shape = _lab_setup(taps, strides, input_size)
+    sums = phase_sums(kernel, steps)
+    phases = np.arange(1, sums.size + 1).reshape(sums.shape)
+    tap_phase = phases[np.ix_(*(np.arange(k) % st for k, st in zip(kernel.shape, steps)))]
+    output = conv2d_transpose(np.ones((1, *shape, 1)), kernel[:, :, None, None], strides=steps)[0, :, :, 0]
+    inner = _interior(shape, kernel.shape, steps)
+    intro, balanced, unbalanced = _lab_texts(kernel.shape, steps)
+    return f"{intro} {balanced if _all_equal(sums) else unbalanced}", [
+        Panel("kernel taps", kernel),
+        Panel("phase of each tap", tap_phase),
+        Panel(f"phase sums ({sums.shape[0]} \u00d7 {sums.shape[1]})", sums),
+        Panel(f"output of a flat {shape[0]} \u00d7 {shape[1]} input", output, inner),
+    ]
+
+
+def _lab_setup(taps, strides, input_size=None):
+    """The lab's kernel (kh, kw), strides pair and flat input shape for ``checkerboard_panels``."""
+    taps = np.asarray(taps, dtype=np.float64)
+    kernel = validation.array(taps[None] if taps.ndim == 1 else taps, "taps", 2, "(k,) or (kh, kw)")
+    s = validation.integer(strides, "strides")
+    steps = (1, s) if taps.ndim == 1 else (s, s)
+    if input_size is None:  # the least that shows, away from the borders, 2 periods and a cell
+        input_size = next(n for n in itertools.count(2) if all(
+            _interior((1, n) if taps.ndim == 1 else (n, n), kernel.shape, steps).any(axis=1 - a).sum()
+            > (2 * st if st > 1 else 0) for a, st in enumerate(steps)))
+    n = validation.integer(input_size, "input_size")
+    return kernel, steps, ((1, n) if taps.ndim == 1 else (n, n))
+
+
+def _interior(input_shape, kernel_shape, steps) -> np.ndarray:
+    """The cells of the full scatter of a constant input that are away from the borders: those
+    that receive a copy of every tap of their phase. (H_out, W_out) bools."""
+    counts = overlap_count(input_shape, kernel_shape, steps)
+    per_phase = phase_sums(np.ones(kernel_shape), steps)  # how many taps each phase holds
+    r, c = np.indices(counts.shape)
+    return counts == per_phase[r % steps[0], c % steps[1]]
+
+
+def _all_equal(values) -> bool:
+    """All values equal (the static twin's JavaScript uses the same tolerance)."""
+    values = np.asarray(values, dtype=np.float64)
+    return bool(np.all(np.abs(values - values.flat[0]) <= 1e-9 * (1 + abs(values.flat[0]))))
+
+
+def _lab_texts(kernel_shape, steps):
+    """The lab's text for one kernel shape and strides pair: (intro, if balanced, if not)."""
+    (kh, kw), (_, s) = kernel_shape, steps
+    if steps[0] == 1 and kh == 1:  # a 1-D kernel
+        intro = (f"A {kw}-tap kernel with stride {s}: tap i belongs to phase i mod {s}, one of {s} "
+                 f"(numbered on the second grid in the order of the phase sums). Away from the borders "
+                 f"(outlined), output cell o of a constant input of ones is the sum of the taps in "
+                 f"phase o mod {s}.")
+    else:
+        intro = (f"A {kh} \u00d7 {kw} kernel with stride {s}: tap w[i, j] belongs to phase "
+                 f"(i mod {s}, j mod {s}), one of {s * s} (numbered on the second grid in the order "
+                 f"of the phase sums). Away from the borders (outlined), output pixel (r, c) of a "
+                 f"constant input of ones is the sum of phase (r mod {s}, c mod {s}).")
+    if s == 1:
+        return intro, "Stride 1 has a single phase: the output is flat away from the borders, whatever the taps.", ""
+    balanced = "Balanced: all the phase sums are equal, so the output is flat away from the borders."
+    if any(k < st for k, st in zip(kernel_shape, steps)):
+        unbalanced = ("Not balanced: the phase sums differ. The kernel is smaller than the stride, so "
+                      "some phases hold no tap and sum to 0: only the all-zero kernel is flat.")
+    else:
+        unbalanced = (f"Not balanced: the phase sums differ, so the output repeats a pattern of period "
+                      f"{s} away from the borders. Balance it: change the taps until every phase sum "
+                      f"is the same.")
+    return intro, balanced, unbalanced
+
+
+def output_padding_panels(input_length: int, kernel_size: int, strides: int, padding: str = "same"):
+    """Which ``output_padding`` gives a U-Net decoder back its encoder's length (one axis).
+
+    The encoder, ``Conv2D(kernel_size, strides, padding)``, takes ``input_length`` cells to m;
+    the decoder, ``Conv2DTranspose`` with the same arguments, takes m cells back. One panel per
+    output_padding None, 0, ..., ``strides`` (the last one to show Keras's rule op < strides):
+    the full scatter, (m - 1) * s + k cells, each holding how many kernel copies land on it
+    (``overlap_count``), with zeros after it where the output is longer, and the cells Keras
+    keeps outlined (``conv_transpose_crop``). A refused value outlines nothing.
+    """
+    n, k, s = (validation.integer(v, name) for v, name in
+               ((input_length, "input_length"), (kernel_size, "kernel_size"), (strides, "strides")))
+    try:
+        m = conv_output_length(n, k, s, padding)
+    except ValueError as error:
+        return f"Keras rejects this encoder: {error}", []
+    full = overlap_count((1, m), (1, k), (1, s), "valid", 0)[0]
+    kept, refused = {}, {}
+    for op in (None, *range(s + 1)):
+        try:  # the 2-D functions apply both of Keras's rules on output_padding
+            length = conv2d_transpose_output_shape((m, m), k, s, padding, op)[0]
+            kept[op] = (length, *conv2d_transpose_crop((m, m), k, s, padding, op)[0])
+        except ValueError as error:
+            refused[op] = str(error)
+    width = max(full.size, *(length + before for length, before, _ in kept.values()))
+    row = np.zeros((1, width), dtype=np.int64)
+    row[0, :full.size] = full
+    panels = []
+    for op in (None, *range(s + 1)):
+        mask = np.zeros(row.shape, dtype=bool)
+        if op in refused:
+            title = f"output_padding={op}: refused"
+        else:
+            length, before, after = kept[op]
+            mask[0, before:before + length] = True
+            title = f"output_padding={op}: {length} cells" + (f" = the encoder's {n}" if length == n else "")
+            title += (f", cut {before} before and {after} after" if after >= 0 else
+                      f", cut {before} before, {-after} zero(s) added after")
+        panels.append(Panel(title, row, mask))
+    best = output_padding_for(n, m, k, s, padding)
+    text = (f"Encoder: Conv2D(kernel_size={k}, strides={s}, padding={padding!r}) takes {n} cells to {m}. "
+            f"Conv2DTranspose with the same arguments scatters them into {full.size} cells (the numbers: "
+            f"kernel copies per cell) and keeps the outlined ones. To give back the encoder's {n} cells, "
+            + ("leave output_padding out (None)." if best is None else f"use output_padding={best}.")
+            + "".join(f" Keras refuses output_padding={op}: {why}." for op, why in refused.items()))
+    return text, panels
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,6 +399,47 @@ def matrix_view(input_size=4, kernel_size=3, strides=1, padding="valid", pixel=1
     })
 
 
+_PLUS = ((0, 1, 0), (1, 2, 1), (0, 1, 0))  # balanced in 1-D along both axes, yet a 2 x 2 pattern
+
+
+def checkerboard_lab(taps=_PLUS, strides=2) -> LiveFigure:
+    """Live checkerboard lab: type the taps (numbers, rows separated by ';'; one row is a 1-D
+    kernel) and pick the stride (see ``checkerboard_panels``)."""
+    def panels(taps, strides):
+        try:
+            return checkerboard_panels(_read_taps(taps), strides)
+        except ValueError as error:
+            return f"Cannot use these taps: {error}", []
+
+    text = "; ".join(" ".join(f"{v:g}" for v in row) for row in np.atleast_2d(np.asarray(taps, float)))
+    return LiveFigure(panels, {
+        "taps": widgets.Text(value=text, description="taps (rows separated by ;)", continuous_update=False,
+                             style={"description_width": "initial"}, layout={"width": "28em"}),
+        "strides": _slider("strides", strides, 1, 3),
+    })
+
+
+def _read_taps(text: str) -> np.ndarray:
+    """'0 1 0; 1 2 1; 0 1 0' as a (3, 3) array; one row as a 1-D array."""
+    try:
+        rows = [[float(v) for v in row.replace(",", " ").split()] for row in text.split(";") if row.strip()]
+    except ValueError:
+        raise ValueError(f"taps must be numbers, got {text!r}") from None
+    if not rows or len({len(row) for row in rows}) != 1:
+        raise ValueError(f"taps must be rows of equal length separated by ';', got {text!r}")
+    return np.array(rows[0] if len(rows) == 1 else rows)
+
+
+def output_padding_picker(input_length=7, kernel_size=3, strides=2, padding="same") -> LiveFigure:
+    """Live output_padding picker for a U-Net decoder (see ``output_padding_panels``)."""
+    return LiveFigure(output_padding_panels, {
+        "input_length": _slider("encoder input length", input_length, 1, 16),
+        "kernel_size": _slider("kernel size", kernel_size, 1, 5),
+        "strides": _slider("strides", strides, 1, 4),
+        "padding": _dropdown("padding", ["valid", "same"], padding),
+    })
+
+
 # ---------------------------------------------------------------------------------------------
 # Static twins: every state precomputed, drawn by inline JavaScript (no kernel, no other host).
 
@@ -308,6 +478,51 @@ def matrix_view_html(input_size=4, kernel_sizes=(2, 3), strides=(1, 2), paddings
     return HTML(_static_html(controls, states))
 
 
+def checkerboard_lab_html(kernel_sizes=(1, 2, 3, 4), strides=(1, 2, 3), default=("2-D", 3, 2)) -> HTML:
+    """Static checkerboard lab: pick 1-D or 2-D, the kernel size and the stride, then type the taps.
+
+    Each state starts from ``_lab_taps`` and holds its panels as affine maps of the taps (see
+    the module's docstring), computed with ``checkerboard_panels`` from unit kernels.
+    """
+    choices = [("1-D", "2-D"), kernel_sizes, strides]
+    controls = [_Control(label, [(str(v), v) for v in values], d, "select")
+                for label, values, d in zip(["kernel", "kernel size", "strides"], choices, default)]
+    states = {}
+    for dims, k, s in itertools.product(*choices):
+        taps = _lab_taps(dims, k)
+        kernel, steps, _ = _lab_setup(taps, s)
+        intro, balanced, unbalanced = _lab_texts(kernel.shape, steps)
+        zero = checkerboard_panels(np.zeros(taps.shape), s)[1]
+        units = [checkerboard_panels(unit.reshape(taps.shape), s)[1] for unit in np.eye(taps.size)]
+        # terms[p]: [cell, tap, coefficient] for each cell of panel p (the kernel panel excepted,
+        # it is the editor) that one unit of the tap changes.
+        terms = [[[cell, t, _number(coef)] for t, unit in enumerate(units)
+                  for cell, coef in enumerate((unit[p].values - zero[p].values).ravel()) if coef]
+                 for p in range(1, len(zero))]
+        states[dims, k, s] = (intro, zero[1:], _Editable("kernel taps (type yours)", kernel, terms,
+                                                         (1, balanced, unbalanced)))
+    return HTML(_static_html(controls, states))
+
+
+def _lab_taps(dims: str, kernel_size: int) -> np.ndarray:
+    """The lab's first taps: the plus-shaped kernel at 2-D 3 x 3, else 1, 2, 3, ... (unbalanced)."""
+    if dims == "2-D" and kernel_size == 3:
+        return np.array(_PLUS)
+    shape = (kernel_size,) if dims == "1-D" else (kernel_size, kernel_size)
+    return np.arange(1, np.prod(shape) + 1).reshape(shape)
+
+
+def output_padding_picker_html(input_lengths=(5, 6, 7, 8, 9), kernel_sizes=(1, 2, 3, 4, 5), strides=(2, 3),
+                               paddings=("valid", "same"), default=(7, 3, 2, "same")) -> HTML:
+    """Static output_padding picker over every combination of the given values."""
+    choices = [input_lengths, kernel_sizes, strides, paddings]
+    labels = ["encoder input length", "kernel size", "strides", "padding"]
+    controls = [_Control(label, [(str(v), v) for v in values], d, "select")
+                for label, values, d in zip(labels, choices, default)]
+    states = {combo: output_padding_panels(*combo) for combo in itertools.product(*choices)}
+    return HTML(_static_html(controls, states))
+
+
 @dataclasses.dataclass
 class _Control:
     label: str
@@ -316,8 +531,26 @@ class _Control:
     kind: str  # "select" or "range"
 
 
+@dataclasses.dataclass
+class _Editable:
+    """Numbers the reader types into a static figure (a grid, ``default`` at first), and what
+    they do: for each [cell, tap, coefficient] in ``terms[p]``, panel p's value at that flat
+    cell gains coefficient x the tap's number. ``verdict``: (panel index, text when all that
+    panel's values are equal, text otherwise), added to the state's text."""
+
+    title: str
+    default: np.ndarray
+    terms: list
+    verdict: tuple
+
+
 def _key(values) -> str:
     return "|".join(str(v) for v in values)
+
+
+def _number(value):
+    """A JSON-ready number: an int where it is whole."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _plain(values: np.ndarray) -> list:
@@ -329,7 +562,8 @@ def _plain(values: np.ndarray) -> list:
 
 
 def _static_html(controls, states) -> str:
-    """The HTML of a static figure. states: {tuple of control values: (text, panels)}.
+    """The HTML of a static figure. states: {tuple of control values: (text, panels)}, or
+    (text, panels, ``_Editable``) for a figure whose panels follow numbers the reader types.
 
     Identical arrays are stored once (``arrays``) and referred to by index.
     """
@@ -338,13 +572,20 @@ def _static_html(controls, states) -> str:
     def ref(values) -> int:
         return arrays.setdefault(json.dumps(_plain(values)), len(arrays))
 
+    def state(text, panels, edit=None):
+        out = {"text": text, "panels": [
+            {"title": p.title, "values": ref(p.values),
+             "highlight": [] if p.highlight is None else np.argwhere(p.highlight).tolist()}
+            for p in panels]}
+        if edit is not None:
+            out["edit"] = {"title": edit.title, "values": ref(edit.default), "terms": edit.terms,
+                           "verdict": list(edit.verdict)}
+        return out
+
     data = {
         "controls": [{"label": c.label, "options": [[label, str(v)] for label, v in c.options],
                       "value": str(c.default), "kind": c.kind} for c in controls],
-        "states": {_key(values): {"text": text, "panels": [
-            {"title": p.title, "values": ref(p.values),
-             "highlight": [] if p.highlight is None else np.argwhere(p.highlight).tolist()}
-            for p in panels]} for values, (text, panels) in states.items()},
+        "states": {_key(values): state(*content) for values, content in states.items()},
     }
     data["arrays"] = [json.loads(values) for values in arrays]  # in index order
     # "</" would end the <script> element early.
@@ -368,6 +609,9 @@ _STYLE = """<style>
   vertical-align:middle;font-size:0.85rem;line-height:1;border:1px solid #999;color:#000}
 .tconv-static table.tc-grid td.tc-dark{color:#fff}
 .tconv-static table.tc-grid td.tc-hl{outline:3px solid #d62728;outline-offset:-3px}
+.tconv-static .tc-taps td{padding:0;background:#fff}
+.tconv-static .tc-taps input{width:2.8rem;height:2.2rem;border:0;text-align:center;font-size:0.9rem;
+  background:transparent;color:#000}
 </style>"""
 
 # Draws the chosen state as tables, coloured like matplotlib's "Blues" (as the live figures).
@@ -375,6 +619,9 @@ _SCRIPT = r"""(function (root) {
   var data = JSON.parse(root.querySelector('script[type="application/json"]').textContent);
   var bar = root.querySelector(".tc-controls"), text = root.querySelector(".tc-text");
   var panels = root.querySelector(".tc-panels");
+  // The grid of numbers the reader types (states with "edit" only); made once per kernel shape
+  // and otherwise left in place, so that typing keeps its focus.
+  var editor = null, editorShape = null;
   var inputs = data.controls.map(function (control) {
     var label = document.createElement("label"), input, shown;
     label.appendChild(document.createTextNode(control.label));
@@ -404,19 +651,20 @@ _SCRIPT = r"""(function (root) {
     var low = [247, 251, 255], high = [8, 48, 107];
     return "rgb(" + low.map(function (l, i) { return Math.round(l + t * (high[i] - l)); }).join(",") + ")";
   }
-  function grid(panel) {
-    var values = data.arrays[panel.values], flat = [].concat.apply([], values);
+  function show(v) { return Number.isInteger(v) ? String(v) : String(+v.toPrecision(4)); }
+  function grid(title, values, highlight) {
+    var flat = [].concat.apply([], values);
     var lo = Math.min.apply(null, flat), hi = Math.max.apply(null, flat);
     var marked = {};
-    panel.highlight.forEach(function (rc) { marked[rc[0] + "," + rc[1]] = true; });
+    highlight.forEach(function (rc) { marked[rc[0] + "," + rc[1]] = true; });
     var figure = document.createElement("figure"), caption = document.createElement("figcaption");
     var table = document.createElement("table");
-    caption.textContent = panel.title; table.className = "tc-grid";
+    caption.textContent = title; table.className = "tc-grid";
     values.forEach(function (row, r) {
       var tr = table.insertRow();
       row.forEach(function (v, c) {
         var td = tr.insertCell(), t = hi > lo ? (v - lo) / (hi - lo) : 0;
-        td.textContent = v; td.style.background = colour(t);
+        td.textContent = show(v); td.style.background = colour(t);
         if (t > 0.6) td.classList.add("tc-dark");
         if (marked[r + "," + c]) td.classList.add("tc-hl");
       });
@@ -424,10 +672,60 @@ _SCRIPT = r"""(function (root) {
     figure.appendChild(caption); figure.appendChild(table);
     return figure;
   }
+  function setEditor(edit) {
+    var values = data.arrays[edit.values], shape = values.length + "x" + values[0].length;
+    if (!editor) {
+      editor = document.createElement("figure"); editor.className = "tc-taps";
+      panels.insertBefore(editor, panels.firstChild);
+    }
+    editor.hidden = false;
+    if (shape === editorShape) return;  // the same kernel shape: keep the reader's numbers
+    editorShape = shape;
+    var caption = document.createElement("figcaption"), table = document.createElement("table");
+    caption.textContent = edit.title; table.className = "tc-grid";
+    values.forEach(function (row) {
+      var tr = table.insertRow();
+      row.forEach(function (v) {
+        var input = document.createElement("input");
+        input.type = "number"; input.step = "any"; input.value = v;
+        input.addEventListener("input", draw);
+        tr.insertCell().appendChild(input);
+      });
+    });
+    editor.replaceChildren(caption, table);
+  }
+  function typed() {  // the reader's numbers, row-major; anything not a number counts as 0
+    return [].map.call(editor.querySelectorAll("input"), function (input) {
+      var v = parseFloat(input.value);
+      return isFinite(v) ? v : 0;
+    });
+  }
+  function valuesOf(state, panel, p) {  // the stored values, plus each typed number's terms
+    var values = data.arrays[panel.values].map(function (row) { return row.slice(); });
+    if (state.edit) {
+      var w = typed(), cols = values[0].length;
+      state.edit.terms[p].forEach(function (term) {
+        values[Math.floor(term[0] / cols)][term[0] % cols] += w[term[1]] * term[2];
+      });
+    }
+    return values;
+  }
+  function allEqual(values) {  // the tolerance of widgets._all_equal
+    var flat = [].concat.apply([], values), first = flat[0];
+    return flat.every(function (v) { return Math.abs(v - first) <= 1e-9 * (1 + Math.abs(first)); });
+  }
   function draw() {
     var state = data.states[inputs.map(function (i) { return i.key(); }).join("|")];
-    text.textContent = state.text;
-    panels.replaceChildren.apply(panels, state.panels.map(grid));
+    if (state.edit) setEditor(state.edit); else if (editor) editor.hidden = true;
+    var shown = state.panels.map(function (panel, p) { return valuesOf(state, panel, p); });
+    var words = state.text;
+    if (state.edit) {
+      var verdict = state.edit.verdict;
+      words += " " + (allEqual(shown[verdict[0]]) ? verdict[1] : verdict[2]);
+    }
+    text.textContent = words;
+    [].slice.call(panels.children).forEach(function (child) { if (child !== editor) child.remove(); });
+    state.panels.forEach(function (panel, p) { panels.appendChild(grid(panel.title, shown[p], panel.highlight)); });
   }
   draw();
 })(document.currentScript.parentElement);"""

@@ -357,3 +357,139 @@ def test_live_widget_state_renders_offline(browser, scratch):
         assert page.locator(".widget-subarea").inner_text().count("Output: 7 \u00d7 7") == 1
     finally:
         page.close()
+
+
+# --- the checkerboard lab and the output_padding picker, driven in the browser -----------------
+
+PLUS = [[0, 1, 0], [1, 2, 1], [0, 1, 0]]
+#: Else the browser asks for /favicon.ico, and the 404 is logged as a console error.
+NO_ICON = '<link rel="icon" href="data:,">'
+
+
+def _marked(figure) -> np.ndarray:
+    """Which cells of a drawn grid are outlined, as a bool array of the grid's shape."""
+    rows = figure.locator("tr")
+    return np.array([rows.nth(i).locator("td").evaluate_all("tds => tds.map(td => td.classList.contains('tc-hl'))")
+                     for i in range(rows.count())])
+
+
+def check_lab_shows(lab, taps, strides):
+    """The lab in the browser shows what tconv_lib computes for these taps and this stride."""
+    text, panels = widgets.checkerboard_panels(taps, strides)
+    assert lab.locator(".tc-text").inner_text() == text
+    assert lab.locator(".tc-taps input").count() == np.size(taps)
+    figures = lab.locator(".tc-panels > figure:not(.tc-taps)")
+    assert figures.count() == len(panels) - 1  # the kernel panel is the editor
+    for i, panel in enumerate(panels[1:]):
+        assert figures.nth(i).locator("figcaption").inner_text() == panel.title
+        np.testing.assert_allclose(_table(figures.nth(i).locator("table")), panel.values, atol=1e-9)
+        highlight = np.zeros(panel.values.shape, bool) if panel.highlight is None else panel.highlight
+        np.testing.assert_array_equal(_marked(figures.nth(i)), highlight)
+
+
+def type_taps(lab, taps):
+    inputs = lab.locator(".tc-taps input")
+    assert inputs.count() == np.size(taps)
+    for field, value in zip(inputs.all(), np.ravel(taps)):
+        field.fill(f"{value:g}")
+
+
+def check_picker_shows(picker, *setting):
+    """The picker in the browser shows what tconv_lib computes for this setting."""
+    text, panels = widgets.output_padding_panels(*setting)
+    assert picker.locator(".tc-text").inner_text() == text
+    figures = picker.locator("figure")
+    assert figures.count() == len(panels)
+    for i, panel in enumerate(panels):
+        assert figures.nth(i).locator("figcaption").inner_text() == panel.title
+        np.testing.assert_array_equal(_table(figures.nth(i).locator("table")), panel.values)
+        np.testing.assert_array_equal(_marked(figures.nth(i)), panel.highlight)
+
+
+def _open(browser, url):
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    return page, errors
+
+
+def test_lab_and_picker_respond_to_input(browser, scratch):
+    folder, server = scratch
+    figures = [widgets.checkerboard_lab_html(), widgets.output_padding_picker_html()]
+    (folder / "lab_picker.html").write_text(_page("".join(f.data for f in figures), NO_ICON))
+    problems, facts = inspect_page(browser, server.url, "lab_picker.html")
+    assert problems == [] and facts["statics"] == 2
+    page, errors = _open(browser, server.url + "lab_picker.html")
+    try:
+        lab, picker = (page.locator(".tconv-static").nth(i) for i in range(2))
+        # The challenge opens on the plus kernel, unbalanced; balancing it says so.
+        check_lab_shows(lab, PLUS, 2)
+        assert "Not balanced" in lab.locator(".tc-text").inner_text()
+        solved = [[1, 1, 0], [1, 2, 1], [0, 1, 1]]
+        type_taps(lab, solved)
+        check_lab_shows(lab, solved, 2)
+        assert lab.locator(".tc-text").inner_text().split(". ")[-1].startswith("Balanced")
+        lab.locator("select").nth(2).select_option("3")  # another stride keeps the typed taps
+        check_lab_shows(lab, solved, 3)
+        lab.locator("select").nth(0).select_option("1-D")
+        lab.locator("select").nth(1).select_option("4")  # another shape starts from its own taps
+        check_lab_shows(lab, [1, 2, 3, 4], 3)
+        type_taps(lab, [1, 0.5, -2, 3.25])
+        check_lab_shows(lab, [1, 0.5, -2, 3.25], 3)
+        lab.locator(".tc-taps input").nth(1).fill("")  # a cleared tap counts as 0
+        check_lab_shows(lab, [1, 0, -2, 3.25], 3)
+        # The picker: every control redraws the lengths and the kept cells.
+        check_picker_shows(picker, 7, 3, 2, "same")
+        for setting in [(8, 2, 2, "same"), (9, 5, 3, "valid"), (5, 1, 3, "valid")]:
+            for select, value in zip(picker.locator("select").all(), setting):
+                select.select_option(str(value))
+            check_picker_shows(picker, *setting)
+        assert errors == []
+    finally:
+        page.close()
+
+
+def _tampered(figure, change) -> str:
+    """A static figure's HTML with its data changed by ``change(data)``."""
+    found = re.search(r'<script type="application/json">(.*?)</script>', figure.data, re.S)
+    data = json.loads(found.group(1).replace("<\\/", "</"))
+    change(data)
+    return figure.data[:found.start(1)] + json.dumps(data).replace("</", "<\\/") + figure.data[found.end(1):]
+
+
+def test_browser_checks_catch_a_broken_lab_or_picker(browser, scratch):
+    folder, server = scratch
+
+    def double_a_term(data):  # one output cell of the plus kernel's state counts its centre tap twice
+        terms = data["states"]["2-D|3|2"]["edit"]["terms"][2]
+        next(term for term in terms if term[1] == 4)[2] = 2
+
+    def shift_a_crop(data):
+        panel = data["states"]["7|3|2|same"]["panels"][1]
+        panel["highlight"] = [[r, c + 1] for r, c in panel["highlight"]]
+
+    (folder / "wrong_lab.html").write_text(_page(_tampered(widgets.checkerboard_lab_html(), double_a_term)
+                                                 + _tampered(widgets.output_padding_picker_html(), shift_a_crop),
+                                                 NO_ICON))
+    page, errors = _open(browser, server.url + "wrong_lab.html")
+    try:
+        lab, picker = (page.locator(".tconv-static").nth(i) for i in range(2))
+        with pytest.raises(AssertionError):
+            check_lab_shows(lab, PLUS, 2)
+        with pytest.raises(AssertionError):
+            check_picker_shows(picker, 7, 3, 2, "same")
+        with pytest.raises(AssertionError):
+            check_lab_shows(lab, [[1, 1, 0], [1, 2, 1], [0, 1, 1]], 2)  # taps it does not show
+        assert errors == []
+    finally:
+        page.close()
+    # A term outside its panel breaks the drawing: the page checker reports it.
+    broken = widgets._static_html([widgets._Control("c", [("a", "a")], "a", "select")], {("a",): (
+        "t", [widgets.Panel("p", np.zeros((1, 1)))],
+        widgets._Editable("taps", np.ones((1, 1)), [[[5, 0, 1]]], (0, "equal", "unequal")))})
+    (folder / "broken_lab.html").write_text(_page(broken))
+    problems, _ = inspect_page(browser, server.url, "broken_lab.html", settle_ms=2000)
+    assert any(p.startswith("JavaScript error") for p in problems), problems
+    assert "static widgets not drawn: 0 of 1" in problems
