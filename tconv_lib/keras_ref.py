@@ -96,6 +96,11 @@ def _run(layer, x, weights=None):
         return backend().to_numpy(layer(x))
 
 
+# Weights are always loaded with set_weights: zeros skip the random initialisers, which JAX
+# compiles afresh for each kernel shape (seconds per layer under load).
+_NO_INIT = dict(kernel_initializer="zeros", bias_initializer="zeros")
+
+
 def _dtype_name(*arrays):
     return np.dtype(validation.result_dtype(*arrays)).name
 
@@ -105,7 +110,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
     x, kernel = np.asarray(x), np.asarray(kernel)
     dtype = _dtype_name(x, kernel, None if bias is None else np.asarray(bias))
     layer = keras().layers.Conv2D(kernel.shape[3], kernel.shape[:2], strides=strides, padding=padding,
-                                  dilation_rate=dilation_rate, use_bias=bias is not None, dtype=dtype)
+                                  dilation_rate=dilation_rate, use_bias=bias is not None, dtype=dtype, **_NO_INIT)
     return _run(layer, x.astype(dtype), [kernel] if bias is None else [kernel, np.asarray(bias)])
 
 
@@ -134,7 +139,7 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     layer = keras().layers.Conv2DTranspose(
         kernel.shape[2], kernel.shape[:2], strides=strides, padding=padding,
         output_padding=output_padding, dilation_rate=dilation_rate, use_bias=bias is not None,
-        dtype=dtype)
+        dtype=dtype, **_NO_INIT)
     return _run(layer, x.astype(dtype), [kernel] if bias is None else [kernel, np.asarray(bias)])
 
 
