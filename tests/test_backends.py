@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import tconv_lib as tl
-from strategies import TOL, conv_configs, outcome
+from strategies import TOL, conv_configs, examples, outcome, small_integers, tensorflow_only_rejection
 from tconv_lib import keras_ref
 
 WORKER = Path(__file__).with_name("keras_ref_worker.py")
@@ -28,24 +27,6 @@ OTHER_BACKENDS = [
     pytest.param("torch", marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None,
                                                    reason="PyTorch is not installed")),
 ]
-
-
-def _draw(strategy, n: int) -> list:
-    """``n`` examples of ``strategy``, the same ones on every run."""
-    drawn = []
-
-    @given(strategy)
-    @settings(max_examples=n, derandomize=True, database=None, phases=[Phase.generate])
-    def collect(value):
-        drawn.append(value)
-
-    collect()
-    return drawn[:n]
-
-
-def _integers(a):
-    """Small integers of the same shape and dtype: every float32 sum of their products is exact."""
-    return None if a is None else np.round(2 * a).astype(a.dtype)
 
 
 @st.composite
@@ -59,14 +40,14 @@ def _sweep():
     """``(label, exact, keras_ref function name, library function, args, kwargs)`` of every case."""
     cases = []
     for name, ours, transpose, n in (("conv2d", tl.conv2d, False, 20), ("conv2d_transpose", tl.conv2d_transpose, True, 25)):
-        for i, (x, kernel, bias, kwargs) in enumerate(_draw(conv_configs(transpose=transpose), n)):
+        for i, (x, kernel, bias, kwargs) in enumerate(examples(conv_configs(transpose=transpose), n)):
             cases.append((f"{name} random {kwargs}", False, name, ours, (x, kernel, bias), kwargs))
             cases.append((f"{name} integers {kwargs}", True, name, ours,
-                          (_integers(x), _integers(kernel), _integers(bias)), kwargs))
+                          (small_integers(x), small_integers(kernel), small_integers(bias)), kwargs))
             if i % 5 == 0:
                 as64 = tuple(None if a is None else a.astype(np.float64) for a in (x, kernel, bias))
                 cases.append((f"{name} float64 {kwargs}", False, name, ours, as64, kwargs))
-    images = _draw(st.tuples(_images(), st.integers(1, 3), st.integers(1, 3), st.sampled_from(["valid", "same"]),
+    images = examples(st.tuples(_images(), st.integers(1, 3), st.integers(1, 3), st.sampled_from(["valid", "same"]),
                              st.booleans()), 10)
     for x, size, stride, padding, batch_index in images:
         for interpolation, ours in (("nearest", tl.upsample_nearest), ("bilinear", tl.upsample_bilinear)):
@@ -102,16 +83,6 @@ def disagreement(expected, got, exact: bool) -> str | None:
     return None if np.allclose(got, expected, **TOL) else f"largest difference {np.abs(expected - got).max()}"
 
 
-def _tensorflow_only_rejection(result) -> bool:
-    """tconv_lib's refusal of a "same" output_padding that TensorFlow's kernel rejects.
-
-    Keras on TensorFlow raises there (Conv2DBackpropInput checks that a "same" convolution of
-    the output gives back the input length); Keras on JAX and on PyTorch return an array. The
-    library follows TensorFlow, and the graders never ask such a configuration.
-    """
-    return isinstance(result, ValueError) and "Keras (TensorFlow) rejects" in str(result)
-
-
 def test_disagreement_rejects_what_it_should():
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     assert disagreement(a, a.copy(), exact=True) is None
@@ -140,7 +111,7 @@ def test_references_on_another_backend_agree_with_this_one_and_the_library(backe
     assert other["device"].startswith(f"Keras {keras_ref.keras().__version__} on ")
     problems, tensorflow_only = [], 0
     for (label, exact, *_), ref, theirs, mine in zip(cases, here, other["results"], ours):
-        if _tensorflow_only_rejection(mine) and not isinstance(theirs, str):
+        if tensorflow_only_rejection(mine) and not isinstance(theirs, str):
             tensorflow_only += 1  # JAX and PyTorch compute it; TensorFlow and tconv_lib refuse it
             continue
         for against, expected in (("this backend's Keras", ref), ("tconv_lib", mine)):
