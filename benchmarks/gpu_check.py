@@ -11,7 +11,8 @@ CUDA), in a process of its own (Keras picks its backend once per process), it pr
    magnitude), how many integer cases are not exact, and how many configurations one side
    rejects and the other does not;
 2. UpSampling2D and max pooling with indices on the device, against tconv_lib;
-3. the device line that feedback shows (``keras_ref.device_description()``);
+3. the device line that feedback shows (``keras_ref.device_description()``), and how much
+   the run wrote to stderr (which would fail the book build and grading);
 4. the from-scratch grading checks with references from this device, when the grading code
    provides ``tconv_lib.grading.selftest.from_scratch_scores()``; else "skipped".
 
@@ -38,11 +39,16 @@ def parent(backends: list[str], examples: int, timeout: int) -> int:
                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))}
         try:
             done = subprocess.run([sys.executable, __file__, "--child", "--examples", str(examples)],
-                                  env=env, timeout=timeout)
-            failed += done.returncode != 0
-        except subprocess.TimeoutExpired:
-            print(f"{backend}: stopped after {timeout} s", flush=True)
+                                  env=env, timeout=timeout, stderr=subprocess.PIPE, text=True)
+        except subprocess.TimeoutExpired as stopped:
+            print(f"{backend}: stopped after {timeout} s; stderr: {stopped.stderr!r:.2000}", flush=True)
             failed += 1
+            continue
+        failed += done.returncode != 0
+        # The book build and nbgrader fail on any stderr output: a GPU backend's logs would show here.
+        print(f"stderr of the {backend} run: {len(done.stderr)} characters", flush=True)
+        if done.stderr:
+            print(done.stderr[-3000:], flush=True)
     return failed
 
 
