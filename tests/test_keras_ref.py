@@ -1,20 +1,37 @@
+import re
+
 import numpy as np
+import pytest
 
 from tconv_lib import keras_ref
 
 
 def test_reference_device_is_reported():
-    assert keras_ref.device() in ("/CPU:0", "/GPU:0")
-    assert "Keras references computed on" in keras_ref.device_description()
+    assert keras_ref.device() in ("/CPU:0", "/GPU:0", "cpu:0", "gpu:0", "cuda:0")
+    assert re.fullmatch(r"Keras 3\.\d+\.\d+\S* on (TensorFlow|JAX|PyTorch), .+, TF32 off",
+                        keras_ref.device_description())
 
 
-def test_tf32_is_off_for_references():
+def test_tf32_is_off_for_references_and_the_line_says_when_it_is_on():
+    assert not keras_ref.backend().tf32_enabled()
+    keras_ref.set_tf32(True)
+    try:
+        assert keras_ref.backend().tf32_enabled()
+        assert keras_ref.device_description().endswith("TF32 on")
+    finally:
+        keras_ref.set_tf32(False)
+    assert keras_ref.device_description().endswith("TF32 off")
+
+
+def test_tf32_switch_is_tensorflows_own_on_tensorflow():
+    if keras_ref.keras().backend.backend() != "tensorflow":
+        pytest.skip("Keras runs on another backend")
     assert not keras_ref.tensorflow().config.experimental.tensor_float_32_execution_enabled()
 
 
 def test_dilated_transpose_is_the_adjoint_of_dilated_conv2d():
-    # <conv(x), y> == <x, conv_transpose(y)>: checks the CPU's dilated-kernel substitution
-    # against Keras's own dilated Conv2D, which the CPU does run.
+    # <conv(x), y> == <x, conv_transpose(y)>: checks the dilated transpose (on TensorFlow's
+    # CPU the dilated-kernel substitution) against Keras's own dilated Conv2D.
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 9, 8, 2))
     kernel = rng.standard_normal((3, 2, 2, 3))
