@@ -56,7 +56,7 @@ def per_submission(course: Path) -> list[float]:
 
 
 def judge_parts(course: Path) -> dict[str, float]:
-    from tconv_lib.grading.judge.execute import run_test
+    from tconv_lib.grading.judge.decide import run_test
     from tconv_lib.grading.judge.sandbox import Limits
     from tconv_lib.grading.judge.session import Session
 

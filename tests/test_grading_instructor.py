@@ -1,4 +1,4 @@
-"""The instructor's autograde command: reruns after a kill, and what happens without a sandbox."""
+"""The instructor's autograde command: reruns after a kill, no sandbox, and references from JAX."""
 from __future__ import annotations
 
 import html
@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from course import ENV, make_course, run, solution_answers
+
+from tconv_lib.grading import selftest
 
 pytestmark = pytest.mark.nbgrader
 STUDENTS = ("ann", "ben", "cat")
@@ -82,3 +84,24 @@ def test_without_a_sandbox_autograde_refuses_unless_allowed(course):
     finally:
         config = (course / "nbgrader_config.py").read_text()
         (course / "nbgrader_config.py").write_text(config.replace("\nc.SandboxedExecute.allow_unsandboxed = True\n", ""))
+
+
+def test_references_from_jax_give_the_same_scores_as_from_tensorflow(tmp_path):
+    course = make_course(tmp_path, ["from-scratch"])
+    release = nbformat.read(course / "exercises/from-scratch/from_scratch.ipynb", as_version=4)
+    for name, answers in {"solution": solution_answers("from-scratch"), "article": selftest.ARTICLE,
+                          "wrong": selftest.WRONG}.items():
+        nb = nbformat.from_dict(release)
+        for cell in nb.cells:
+            cell.source = answers.get(cell.metadata.get("nbgrader", {}).get("grade_id"), cell.source)
+        dest = course / "submitted" / name / "from-scratch" / "from_scratch.ipynb"
+        dest.parent.mkdir(parents=True)
+        nbformat.write(nb, dest)
+    scores = {}
+    for backend in ("tensorflow", "jax"):
+        run(course, "tconv_lib.grading.instructor", "autograde", env={**ENV, "KERAS_BACKEND": backend})
+        scores[backend] = _graded(course)
+        run(course, "nbgrader", "generate_feedback", "from-scratch", "--force", env={**ENV, "KERAS_BACKEND": backend})
+        page = html.unescape((course / "feedback/solution/from-scratch/from_scratch.html").read_text())
+        assert f"on {'JAX' if backend == 'jax' else 'TensorFlow'}, CPU, TF32 off" in page
+    assert scores["tensorflow"] == scores["jax"] == {"solution": 10, "article": 4, "wrong": 0}

@@ -106,7 +106,7 @@ def check(student_fn, cases, *, what: str, reference: str | None = None) -> None
 
 def keras_reference() -> str:
     """The words for checks against Keras: which device computed the references."""
-    return f"Keras ({keras_ref.device_description()})"
+    return keras_ref.device_description()
 
 
 def hidden_check(what: str, reference: str | Callable[[], str] = keras_reference):

@@ -98,7 +98,7 @@ def visible_max_unpool(max_unpool):
     check(max_unpool, cases, what="max_unpool")
 
 
-@hidden_check("max_unpool", reference=lambda: "tconv_lib's unpooling of TensorFlow's max_pool_with_argmax "
+@hidden_check("max_unpool", reference=lambda: "tconv_lib's unpooling of max pooling with indices "
                                               f"({keras_ref.device_description()})")
 def hidden_max_unpool():
     rng = hidden_rng(44)

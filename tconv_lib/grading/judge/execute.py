@@ -1,37 +1,20 @@
 """``SandboxedExecute``: nbgrader's ``Execute`` replaced by the judge (``Autograde.autograde_preprocessors``).
 
-For one notebook, after nbgrader's ``OverwriteCells`` has restored the locked cells:
-
-1. Every code cell is classified against the instructor's source in the gradebook. A *test cell*
-   (a grade cell that is not an answer) whose source is exactly the instructor's is decided here,
-   in the trusted process; a grade cell that is not the instructor's gets an error (0 points).
-   A locked instructor cell that is not a test (the setup cell) runs here too, and in the sandbox
-   without its imports of the course library (which the sandbox does not have).
-2. Every other code cell is the student's and runs in the sandbox, in notebook order; its outputs,
-   checked and capped, go into the autograded notebook.
-3. Then the test cells run here, in order, with each name the cell uses that the student defined
-   (``Conv2D``) bound to a proxy into the sandbox. Each test cell gets its output: the pass lines,
-   or an error with the one-line failure, which nbgrader's ``SaveAutoGrades`` scores.
-
-Nothing the student's code does can reach this process: it only ever sends plain data back.
+For one notebook, after nbgrader's ``OverwriteCells`` has restored the locked cells, it reads the
+instructor's cells from the gradebook, starts the submission's sandbox session and lets
+``decide.grade`` fill in every code cell's outputs. Nothing the student's code does can reach
+this process: it only ever sends plain data back.
 """
 from __future__ import annotations
-
-import ast
-import builtins
-import contextlib
-import io
 
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
-from .. import core
+from .decide import grade
 from .sandbox import Limits, SandboxUnavailable, availability
-from .session import Session, error_output
-
-COURSE_LIBRARY = "tconv_lib"
+from .session import Session
 UNSANDBOXED_WARNING = ("**Graded without a sandbox.** The instructor set "
                        "`SandboxedExecute.allow_unsandboxed`: this notebook's code ran as an ordinary "
                        "process of the grading machine, without the sandbox's protections.")
@@ -66,95 +49,8 @@ class SandboxedExecute(NbGraderPreprocessor):
             sources = {cell.name: cell.source
                        for cell in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
         if reason:
-            nb.cells.insert(0, _markdown(UNSANDBOXED_WARNING))
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(UNSANDBOXED_WARNING))
         copy = (f"{info['notebook']}.ipynb", nbformat.writes(nb).encode())
         with Session(self.limits(), isolate=not reason, submission=copy) as session:
             grade(nb, sources, session)
         return nb, resources
-
-
-def _markdown(text: str):
-    return nbformat.v4.new_markdown_cell(text)
-
-
-def _outputs(items: list[dict]) -> list:
-    return [nbformat.from_dict(item) for item in items]
-
-
-def classify(cell, sources: dict[str, str]) -> str:
-    """``"test"``, ``"setup"``, ``"forged"`` (a grade cell that is not the instructor's) or ``"student"``."""
-    meta = cell.metadata.get("nbgrader", {})
-    instructor = sources.get(meta.get("grade_id")) == cell.source
-    if meta.get("grade") and not meta.get("solution"):
-        return "test" if instructor and meta.get("locked") else "forged"
-    if meta.get("locked") and not meta.get("solution") and instructor:
-        return "setup"
-    return "student"
-
-
-def grade(nb, sources: dict[str, str], session: Session) -> None:
-    """Fill in every code cell's outputs: student cells from the sandbox, tests from the judge."""
-    trusted: dict = {"__name__": "__main__", "__builtins__": builtins}
-    tests = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        kind = classify(cell, sources)
-        if kind == "test":
-            tests.append(cell)
-            continue
-        if kind == "forged":
-            cell.outputs = _outputs([error_output("NotATest", "this cell is not one of the assignment's tests")])
-            continue
-        source = cell.source
-        if kind == "setup":
-            exec(compile(source, "<setup>", "exec"), trusted)  # the instructor's own imports
-            source = _without_course_imports(source)
-        outputs, cell.execution_count = session.run_cell(source)
-        cell.outputs = _outputs(outputs)
-    for cell in tests:
-        cell.outputs, cell.execution_count = _outputs(run_test(cell.source, trusted, session)), None
-
-
-def _without_course_imports(source: str) -> str:
-    """The setup cell as the sandbox runs it: the course library is not there."""
-    tree = ast.parse(source)
-    tree.body = [node for node in tree.body if not _imports_course(node)] or [ast.Pass()]
-    return ast.unparse(tree)
-
-
-def _imports_course(node) -> bool:
-    if isinstance(node, ast.ImportFrom):
-        return (node.module or "").partition(".")[0] == COURSE_LIBRARY
-    if isinstance(node, ast.Import):
-        return any(alias.name.partition(".")[0] == COURSE_LIBRARY for alias in node.names)
-    return False
-
-
-def run_test(source: str, trusted: dict, session: Session) -> list[dict]:
-    """One instructor test cell, run here with the student's names bound to proxies; its outputs."""
-    code = compile(source, "<test>", "exec")
-    namespace = dict(trusted)
-    for name in sorted(_free_names(source)):
-        if name not in namespace and not hasattr(builtins, name):
-            with contextlib.suppress(KeyError):
-                namespace[name] = session.lookup(name)
-    printed = io.StringIO()
-    outputs = []
-    try:
-        with contextlib.redirect_stdout(printed):
-            exec(code, namespace)
-    except core.GradingFailure as exc:
-        failure = error_output("GradingFailure", str(exc))
-    except Exception as exc:  # e.g. NameError: the student did not define the function
-        failure = error_output(type(exc).__name__, str(exc))
-    else:
-        failure = None
-    if printed.getvalue():
-        outputs.append({"output_type": "stream", "name": "stdout", "text": printed.getvalue()})
-    return outputs + ([failure] if failure else [])
-
-
-def _free_names(source: str) -> set[str]:
-    return {node.id for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}

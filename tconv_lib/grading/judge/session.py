@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import time
+from pathlib import Path
 
 from ..inside import wire
 from .sandbox import Limits, Sandbox, SandboxDied
@@ -27,8 +28,9 @@ class StudentError(Exception):
 
 
 class Session:
-    def __init__(self, limits: Limits, *, isolate: bool = True, submission: tuple[str, bytes] | None = None):
-        self.limits, self.isolate, self.submission = limits, isolate, submission
+    def __init__(self, limits: Limits, *, isolate: bool = True, submission: tuple[str, bytes] | None = None,
+                 python: Path | None = None):
+        self.limits, self.isolate, self.submission, self.python = limits, isolate, submission, python
         self.deadline = time.monotonic() + limits.notebook_s
         self.output_left = limits.notebook_output_kb << 10
         self.cells: list[str] = []  # student sources run so far, replayed after a restart
@@ -56,7 +58,7 @@ class Session:
             if self.restarts > MAX_RESTARTS:
                 self.stopped = f"{self.box.dead}, and it stopped {MAX_RESTARTS} times"
                 raise SandboxDied(self.stopped)
-        self.box = Sandbox(self.limits, isolate=self.isolate, submission=self.submission)
+        self.box = Sandbox(self.limits, isolate=self.isolate, submission=self.submission, python=self.python)
         self.box.start(timeout_s=max(min(60.0, self.remaining()), 1.0))
         for source in self.cells:  # the state the student's cells built, outputs discarded
             self._request({"op": "cell", "source": source, "limit_s": self.limits.cell_s, "max_bytes": 0},

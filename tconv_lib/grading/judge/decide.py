@@ -1,0 +1,111 @@
+"""What the judge decides, in the trusted process: which cells are tests, and their outcomes.
+
+1. Every code cell is classified against the instructor's source (``{grade_id: source}`` from the
+   gradebook). A *test cell* (a grade cell that is not an answer) whose source is exactly the
+   instructor's is decided here; a grade cell that is not the instructor's gets an error (0 points).
+   A locked instructor cell that is not a test (the setup cell) runs here too, and in the sandbox
+   without its imports of the course library (which the sandbox does not have).
+2. Every other code cell is the student's and runs in the sandbox, in notebook order; its outputs,
+   checked and capped, go into the notebook.
+3. Then the test cells run here, in order, with each name the cell uses that the student defined
+   (``Conv2D``) bound to a proxy into the sandbox. Each test cell gets its output: the pass lines,
+   or an error with the one-line failure, which nbgrader's ``SaveAutoGrades`` scores.
+
+Needs nbformat, not nbgrader: ``selftest`` uses it on machines without nbgrader.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+
+import nbformat
+
+from .. import core
+from .session import Session, error_output
+
+COURSE_LIBRARY = "tconv_lib"
+
+
+def _outputs(items: list[dict]) -> list:
+    return [nbformat.from_dict(item) for item in items]
+
+
+def classify(cell, sources: dict[str, str]) -> str:
+    """``"test"``, ``"setup"``, ``"forged"`` (a grade cell that is not the instructor's) or ``"student"``."""
+    meta = cell.metadata.get("nbgrader", {})
+    instructor = sources.get(meta.get("grade_id")) == cell.source
+    if meta.get("grade") and not meta.get("solution"):
+        return "test" if instructor and meta.get("locked") else "forged"
+    if meta.get("locked") and not meta.get("solution") and instructor:
+        return "setup"
+    return "student"
+
+
+def grade(nb, sources: dict[str, str], session: Session) -> None:
+    """Fill in every code cell's outputs: student cells from the sandbox, tests from the judge."""
+    trusted: dict = {"__name__": "__main__", "__builtins__": builtins}
+    tests = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kind = classify(cell, sources)
+        if kind == "test":
+            tests.append(cell)
+            continue
+        if kind == "forged":
+            cell.outputs = _outputs([error_output("NotATest", "this cell is not one of the assignment's tests")])
+            continue
+        source = cell.source
+        if kind == "setup":
+            exec(compile(source, "<setup>", "exec"), trusted)  # the instructor's own imports
+            source = _without_course_imports(source)
+        outputs, cell.execution_count = session.run_cell(source)
+        cell.outputs = _outputs(outputs)
+    for cell in tests:
+        cell.outputs, cell.execution_count = _outputs(run_test(cell.source, trusted, session)), None
+
+
+def _without_course_imports(source: str) -> str:
+    """The setup cell as the sandbox runs it: the course library is not there."""
+    tree = ast.parse(source)
+    tree.body = [node for node in tree.body if not _imports_course(node)] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def _imports_course(node) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").partition(".")[0] == COURSE_LIBRARY
+    if isinstance(node, ast.Import):
+        return any(alias.name.partition(".")[0] == COURSE_LIBRARY for alias in node.names)
+    return False
+
+
+def run_test(source: str, trusted: dict, session: Session) -> list[dict]:
+    """One instructor test cell, run here with the student's names bound to proxies; its outputs."""
+    code = compile(source, "<test>", "exec")
+    namespace = dict(trusted)
+    for name in sorted(_free_names(source)):
+        if name not in namespace and not hasattr(builtins, name):
+            with contextlib.suppress(KeyError):
+                namespace[name] = session.lookup(name)
+    printed = io.StringIO()
+    outputs = []
+    try:
+        with contextlib.redirect_stdout(printed):
+            exec(code, namespace)
+    except core.GradingFailure as exc:
+        failure = error_output("GradingFailure", str(exc))
+    except Exception as exc:  # e.g. NameError: the student did not define the function
+        failure = error_output(type(exc).__name__, str(exc))
+    else:
+        failure = None
+    if printed.getvalue():
+        outputs.append({"output_type": "stream", "name": "stdout", "text": printed.getvalue()})
+    return outputs + ([failure] if failure else [])
+
+
+def _free_names(source: str) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
