@@ -43,13 +43,17 @@ def patch_chunks(x_padded, kernel_size, strides, dilation_rate, out_shape, colum
     depth = view[0, 0, 0].size
     rows = max(1, _CHUNK_VALUES // (wo * (depth + columns)))
     images, rows = max(1, rows // ho), min(rows, ho)
-    buffer = np.empty((min(images, n), rows, *view.shape[2:]), dtype=x_padded.dtype)
+    buffer = None
     for b in range(0, n, images):
         for r in range(0, ho, rows):
             chunk = view[b: b + images, r: r + rows]
-            patches = buffer[: chunk.shape[0], : chunk.shape[1]]
-            np.copyto(patches, chunk)
-            yield slice(b, b + images), slice(r, r + rows), patches.reshape(-1, depth)
+            if not chunk.flags.c_contiguous:  # a 1 x 1 window on an unpadded input needs no copy
+                if buffer is None:
+                    buffer = np.empty((min(images, n), rows, *view.shape[2:]), dtype=x_padded.dtype)
+                patches = buffer[: chunk.shape[0], : chunk.shape[1]]
+                np.copyto(patches, chunk)
+                chunk = patches
+            yield slice(b, b + images), slice(r, r + rows), chunk.reshape(-1, depth)
 
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> np.ndarray:

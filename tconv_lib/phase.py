@@ -76,9 +76,21 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     (n, *in_shape, _), (sh, sw), c_out = x.shape, strides, kernel.shape[2]
     rows, cols = (axis_plan(i, k, s, d, c[0], o) for i, k, s, d, c, o in
                   zip(in_shape, kernel.shape[:2], strides, dilation_rate, crop, out_shape))
-    # Phase row a's weights as one matrix: (window taps * C_in, phase columns * C_out).
-    sub = _sub_kernels(kernel, strides, rows, cols)
-    weights = np.ascontiguousarray(sub.transpose(3, 0, 1, 2, 4, 5)).reshape(sh, -1, sw * c_out)
+    # Phase row a uses the window rows [first, last] only (fewer when s does not divide k):
+    # the patches' columns for those rows are one contiguous range, so its matrix product
+    # skips the zero taps of the other rows. Its weights: (window taps * C_in, sw * C_out).
+    depth = cols.size * x.shape[3]
+    phase_rows = []
+    for a in range(sh):
+        taps = np.flatnonzero(rows.phase == a)
+        if taps.size:
+            first, last = rows.window[taps].min(), rows.window[taps].max() + 1
+            part = rows._replace(window=rows.window[taps] - first, phase=np.zeros_like(taps),
+                                 size=last - first)
+            weights = _sub_kernels(kernel[taps], (1, sw), part, cols).reshape(-1, sw * c_out)
+            phase_rows.append((slice(first * depth, last * depth), weights))
+        else:  # s > k: no tap lands on this phase row
+            phase_rows.append(None)
     y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
     # Block column q, phase b lands on output column q * sw + b + offset: a contiguous range.
     columns = slice(-cols.offset, -cols.offset + out_shape[1])
@@ -90,17 +102,21 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
             products = np.empty((patches.shape[0], sw * c_out), dtype=x.dtype)
         images = range(n)[images]
         block_rows = range(rows.blocks)[block_rows]
-        for a in range(sh):
+        for a, phase_row in enumerate(phase_rows):
             # Block row q, phase a is output row q * sh + a + offset; keep those inside the output.
             start = a + rows.offset
             lo = max(block_rows.start, math.ceil(-start / sh))
             hi = min(block_rows.stop, math.ceil((out_shape[0] - start) / sh))
             if lo >= hi:
                 continue
-            phase = np.matmul(patches, weights[a], out=products[: patches.shape[0]])
+            target = y[images.start: images.stop, lo * sh + start: (hi - 1) * sh + start + 1: sh]
+            if phase_row is None:
+                target[...] = 0 if bias is None else bias
+                continue
+            taps, weights = phase_row
+            phase = np.matmul(patches[:, taps], weights, out=products[: patches.shape[0]])
             phase = phase.reshape(len(images), len(block_rows), -1, c_out)
             source = phase[:, lo - block_rows.start: hi - block_rows.start, columns]
-            target = y[images.start: images.stop, lo * sh + start: (hi - 1) * sh + start + 1: sh]
             if bias is None:
                 np.copyto(target, source)
             else:
