@@ -76,7 +76,7 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     (n, *in_shape, _), (sh, sw), c_out = x.shape, strides, kernel.shape[2]
     rows, cols = (axis_plan(i, k, s, d, c[0], o) for i, k, s, d, c, o in
                   zip(in_shape, kernel.shape[:2], strides, dilation_rate, crop, out_shape))
-    # Phase row a uses the window rows [first, last] only (fewer when s does not divide k):
+    # Phase row a uses the window rows [first, last) only (fewer when s does not divide k):
     # the patches' columns for those rows are one contiguous range, so its matrix product
     # skips the zero taps of the other rows. Its weights: (window taps * C_in, sw * C_out).
     depth = cols.size * x.shape[3]
