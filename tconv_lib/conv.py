@@ -31,6 +31,37 @@ def windows(x_padded: np.ndarray, kernel_size, strides, dilation_rate, out_shape
     return view.transpose(0, 1, 2, 4, 5, 3)
 
 
+#: Values in one chunk's patch matrix and products (4 MiB of float32): they stay in cache.
+_CHUNK_VALUES = 1 << 20
+
+
+def patch_chunks(x_padded, kernel_size, strides, dilation_rate, out_shape, columns):
+    """im2col a few output rows at a time: yields ``(images, rows, patches)`` per chunk.
+
+    x_padded: (N, Hp, Wp, C). ``patches``: (len(images) * len(rows) * Wo, kh * kw * C), the
+    receptive fields of those output rows, in one buffer that the next chunk overwrites.
+    ``images`` and ``rows`` are slices, either one image and some of its rows or whole images,
+    so that ``y[images, rows]`` of a C-contiguous ``y: (N, Ho, Wo, ...)`` is contiguous.
+    ``columns``: values the caller's product gives per patch (sizes the chunks).
+    """
+    view = windows(x_padded, kernel_size, strides, dilation_rate, out_shape)
+    n, ho, wo = view.shape[:3]
+    depth = view[0, 0, 0].size
+    rows = max(1, _CHUNK_VALUES // (wo * (depth + columns)))
+    images, rows = max(1, rows // ho), min(rows, ho)
+    buffer = None
+    for b in range(0, n, images):
+        for r in range(0, ho, rows):
+            chunk = view[b: b + images, r: r + rows]
+            if not chunk.flags.c_contiguous:  # a 1 x 1 window on an unpadded input needs no copy
+                if buffer is None:
+                    buffer = np.empty((min(images, n), rows, *view.shape[2:]), dtype=x_padded.dtype)
+                patches = buffer[: chunk.shape[0], : chunk.shape[1]]
+                np.copyto(patches, chunk)
+                chunk = patches
+            yield slice(b, b + images), slice(r, r + rows), chunk.reshape(-1, depth)
+
+
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> np.ndarray:
     """Same numbers as ``keras.layers.Conv2D`` with these weights.
 
@@ -43,8 +74,15 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
     kernel_size = kernel.shape[:2]
     out_shape = shapes.conv2d_output_shape(x.shape[1:3], kernel_size, strides, padding, dilation_rate)
     pads = shapes.conv2d_padding(x.shape[1:3], kernel_size, strides, padding, dilation_rate)
-    patches = windows(pad_or_crop(x, *pads), kernel_size, strides, dilation_rate, out_shape)
-    # One matrix product over all windows: (N*Ho*Wo, kh*kw*C_in) @ (kh*kw*C_in, C_out).
-    y = patches.reshape(-1, kernel[..., 0].size) @ kernel.reshape(-1, kernel.shape[3])
-    y = y.reshape(x.shape[0], *out_shape, kernel.shape[3])
-    return y if bias is None else y + bias
+    c_out = kernel.shape[3]
+    weights = kernel.reshape(-1, c_out)
+    y = np.empty((x.shape[0], *out_shape, c_out), dtype=x.dtype)
+    # One matrix product per chunk of windows, (rows, kh*kw*C_in) @ (kh*kw*C_in, C_out),
+    # written straight into the output.
+    for images, rows, patches in patch_chunks(pad_or_crop(x, *pads), kernel_size, strides,
+                                              dilation_rate, out_shape, c_out):
+        out = y[images, rows].reshape(patches.shape[0], c_out)
+        np.matmul(patches, weights, out=out)
+        if bias is not None:
+            out += bias
+    return y

@@ -41,7 +41,7 @@ def conv_matrix(input_shape, kernel, strides=1, padding="valid", dilation_rate=1
     if rows * cols > MAX_ENTRIES:
         raise ValueError(
             f"the convolution matrix for input_shape {input_shape} would be {rows} x {cols}, over "
-            f"{MAX_ENTRIES} entries; the matrix view is for small examples, use method='scatter'"
+            f"{MAX_ENTRIES} entries; the matrix view is for small examples, use method='phase'"
         )
     # Input row/column read by output position o and kernel tap t: o * s - pad + t * d.
     in_r = np.arange(ho)[:, None] * strides[0] - top + np.arange(kh)[None, :] * dilation_rate[0]

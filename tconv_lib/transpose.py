@@ -1,4 +1,10 @@
-"""Keras-exact transposed convolution, computed three ways that give the same numbers.
+"""Keras-exact transposed convolution, computed four ways that give the same numbers.
+
+* ``"phase"`` (the default, the fast one): each of the ``s x s`` output phases is a stride-1
+  correlation of the input with a sub-kernel; one im2col feeds matrix products for all
+  phases, which are then interleaved (see ``tconv_lib.phase``). No zero is multiplied.
+
+The other three are the course's teaching methods:
 
 * ``"scatter"``: every input pixel scatters a copy of the kernel, scaled by its value,
   into the output; where copies overlap they add up.
@@ -10,23 +16,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import shapes, validation
+from . import phase, shapes, validation
 from .conv import conv2d, pad_or_crop
 from .matrix import conv_matrix
 
-METHODS = ("scatter", "zero_insertion", "matrix")
+METHODS = ("phase", "scatter", "zero_insertion", "matrix")
 #: Kernel copies computed at once by the scatter (2 MiB of float32: they stay in cache).
 _CHUNK_VALUES = 1 << 19
 
 
 def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
-                     dilation_rate=1, method="scatter") -> np.ndarray:
+                     dilation_rate=1, method="phase") -> np.ndarray:
     """Same numbers as ``keras.layers.Conv2DTranspose`` with these weights.
 
     x: (N, H, W, C_in); kernel: Keras's (kh, kw, C_out, C_in); bias: (C_out,) or None.
     Returns (N, H_out, W_out, C_out); see ``shapes.conv2d_transpose_output_shape``.
     float32 inputs give float32, anything else float64. ``method`` picks one of
-    ``METHODS``; all three give the same result.
+    ``METHODS``; all four give the same result.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -35,6 +41,8 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     args = (x.shape[1:3], kernel.shape[:2], strides, padding, output_padding, dilation_rate)
     out_shape = shapes.conv2d_transpose_output_shape(*args)
     crop = shapes.conv2d_transpose_crop(*args)
+    if method == "phase":  # adds the bias while each chunk is still in cache
+        return phase.conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop)
     y = _IMPLEMENTATIONS[method](x, kernel, strides, padding, dilation_rate, out_shape, crop)
     y = y.astype(dtype, copy=False)
     return y if bias is None else y + bias

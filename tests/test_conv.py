@@ -1,9 +1,11 @@
+from unittest import mock
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from strategies import TOL, conv_configs, outcome
-from tconv_lib import conv2d, keras_ref
+from tconv_lib import conv, conv2d, conv_matrix, keras_ref
 from tconv_lib.conv import cut
 
 ARTICLE_X = np.array([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]])
@@ -31,6 +33,24 @@ def test_matches_keras_conv2d(config):
     assert not isinstance(ours, Exception), f"Keras accepts {kwargs} but conv2d raised {ours!r}"
     assert ours.shape == ref.shape and ours.dtype == np.float32
     np.testing.assert_allclose(ours, ref, **TOL)
+
+
+@given(conv_configs(transpose=False))
+@settings(max_examples=150)
+def test_conv2d_in_small_chunks_equals_the_convolution_matrix(config):
+    # Tiny chunks split the im2col into one image or a few output rows at a time.
+    x, kernel, bias, kwargs = config
+    x, kernel = x.astype(np.float64), kernel.astype(np.float64)
+    try:
+        C = conv_matrix(x.shape[1:], kernel, kwargs["strides"], kwargs["padding"], kwargs["dilation_rate"])
+    except ValueError:  # Keras rejects it too (test_matches_keras_conv2d)
+        return
+    expected = np.stack([(C @ image.ravel()).reshape(-1, kernel.shape[3]) for image in x])
+    expected = expected if bias is None else expected + bias
+    for chunk in (1, 30):
+        with mock.patch.object(conv, "_CHUNK_VALUES", chunk):
+            y = conv2d(x, kernel, bias, **kwargs)
+        np.testing.assert_allclose(y.reshape(expected.shape), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_odd_same_padding_extra_row_goes_bottom_right():

@@ -1,9 +1,12 @@
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
 from strategies import TOL, conv_configs, outcome
-from tconv_lib import METHODS, conv2d, conv2d_transpose, insert_zeros, keras_ref, zero_insertion_input
+from tconv_lib import METHODS, conv, conv2d, conv2d_transpose, insert_zeros, keras_ref, zero_insertion_input
+from tconv_lib.phase import phase_kernel
 
 Y = np.array([[55, 52], [57, 50]], dtype=float)[None, :, :, None]
 W2 = np.array([[1, 2], [2, 1]], dtype=float)[:, :, None, None]
@@ -64,6 +67,34 @@ def test_the_sweep_rejects_a_wrong_implementation(bug):
         sweep()
 
 
+@given(conv_configs(transpose=True))
+@settings(max_examples=150)
+def test_phase_in_small_chunks_equals_the_scatter(config):
+    # The sweep's inputs fit in one chunk; tiny chunks make every chunk boundary (in images,
+    # in block rows, a phase row with no output row in a chunk) appear.
+    x, kernel, bias, kwargs = config
+    x, kernel = x.astype(np.float64), kernel.astype(np.float64)
+    expected = outcome(conv2d_transpose, x, kernel, bias, method="scatter", **kwargs)
+    if isinstance(expected, Exception):
+        return
+    for chunk in (1, 40):
+        with mock.patch.object(conv, "_CHUNK_VALUES", chunk):
+            y = conv2d_transpose(x, kernel, bias, **kwargs)
+        assert y.flags.c_contiguous and y.dtype == np.float64
+        np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12, err_msg=f"{chunk} {kwargs}")
+
+
+def test_phase_kernel_splits_the_taps_by_phase():
+    # k = 5, s = 2 along the rows: phase 0 takes taps 0, 2, 4 and phase 1 taps 1, 3, each in
+    # reverse order (window position u reads input pixel q - (2 - u)); phase 1's third tap is 0.
+    kernel = np.arange(1.0, 6.0).reshape(5, 1, 1, 1)
+    sub = phase_kernel(kernel, (2, 1))
+    assert sub.shape == (3, 1, 1, 2, 1, 1)
+    np.testing.assert_array_equal(sub[:, 0, 0, :, 0, 0].T, [[5, 3, 1], [0, 4, 2]])
+    # Dilation without stride: one phase, the k taps d apart, reversed.
+    np.testing.assert_array_equal(phase_kernel(kernel, (1, 1), (2, 1))[:, 0, 0, 0, 0, 0], [5, 4, 3, 2, 1])
+
+
 def test_stride_larger_than_kernel_keeps_trailing_zeros():
     # Keras's valid output is (i - 1) * s + max(k, s): the gap after the last pixel stays.
     y = conv2d_transpose(np.ones((1, 2, 1, 1)), np.ones((1, 1, 1, 1)), strides=3)[0, :, 0, 0]
@@ -110,7 +141,7 @@ def test_channel_mismatch_uses_the_transpose_layout():
 
 
 def test_matrix_method_refuses_huge_inputs():
-    with pytest.raises(ValueError, match="method='scatter'"):
+    with pytest.raises(ValueError, match="method='phase'"):
         conv2d_transpose(np.ones((1, 64, 64, 8)), np.ones((3, 3, 8, 8)), method="matrix")
 
 

@@ -1,0 +1,124 @@
+"""The phase (sub-pixel) decomposition: a transposed convolution that multiplies no inserted zeros.
+
+Along one axis, input pixel ``r`` and kernel tap ``i`` meet at row ``r * s + i * d`` of the
+full scatter. Write ``i * d = m * s + a`` with ``0 <= a < s``: the tap lands in *block*
+``r + m`` (a block is ``s`` consecutive rows) at *phase* ``a``. So block ``q``, phase ``a`` is
+``sum_i x[q - m_i] * kernel[i]`` over the taps of phase ``a``: for each of the ``s x s``
+phases, a stride-1 correlation of the input with a small *sub-kernel* of about
+``ceil(k / s) x ceil(k / s)`` taps. All phases read the same input windows, so one im2col
+feeds them all, and interleaving the phases (block ``q``, phase ``a`` -> row ``q * s + a``)
+while cropping Keras's padding gives the output. Nothing is multiplied by an inserted zero.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from .conv import pad_or_crop, patch_chunks
+
+
+class AxisPlan(NamedTuple):
+    """Where each tap of one axis goes, and which input blocks the output needs.
+
+    ``window[i]``: position of tap ``i`` in the sub-kernel window; ``phase[i]``: its phase.
+    ``size``: window length (taps ``d`` apart); ``blocks``: output blocks computed;
+    ``pads``: (before, after) zeros added (negative: cut) to the input;
+    ``offset``: output row of block 0, phase 0 (``-before mod s``, as a value in ``(-s, 0]``).
+    """
+    window: np.ndarray
+    phase: np.ndarray
+    size: int
+    blocks: int
+    pads: tuple[int, int]
+    offset: int
+
+
+def axis_plan(input_length, kernel_size, strides, dilation_rate, crop_before, output_length):
+    """The phase decomposition of one axis, for an output starting ``crop_before`` rows into the full scatter."""
+    shift, phase = np.divmod(np.arange(kernel_size) * dilation_rate, strides)
+    last = int(shift.max())
+    first = crop_before // strides  # first block the output needs
+    blocks = -(-(crop_before + output_length) // strides) - first
+    # Block q reads x[q - shift]: window position (last - shift) / d over the padded input.
+    window = (last - shift) // dilation_rate
+    pads = (last - first, blocks + first - input_length)
+    return AxisPlan(window, phase, last // dilation_rate + 1, blocks, pads, first * strides - crop_before)
+
+
+def phase_kernel(kernel, strides, dilation_rate=(1, 1)) -> np.ndarray:
+    """Every phase's sub-kernel: kernel (kh, kw, C_out, C_in) -> (Th, Tw, C_in, sh, sw, C_out).
+
+    Entry ``[u, v, :, a, b, :]`` multiplies window position ``(u, v)`` for output phase
+    ``(a, b)``; taps that no phase uses there are zeros (when ``s`` does not divide ``k``).
+    """
+    # The windows and phases do not depend on the input length or the crop.
+    plans = [axis_plan(1, k, s, d, 0, 1) for k, s, d in zip(kernel.shape[:2], strides, dilation_rate)]
+    return _sub_kernels(kernel, strides, *plans)
+
+
+def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan):
+    (sh, sw), (c_out, c_in) = strides, kernel.shape[2:]
+    sub = np.zeros((rows.size, cols.size, c_in, sh, sw, c_out), dtype=kernel.dtype)
+    # Each (tap row, tap column) has its own (window, phase) pair: plain assignment is exact.
+    sub[rows.window[:, None], cols.window[None, :], :, rows.phase[:, None], cols.phase[None, :], :] = \
+        kernel.transpose(0, 1, 3, 2)
+    return sub
+
+
+def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -> np.ndarray:
+    """Keras's Conv2DTranspose by phases; arguments already checked (see ``transpose.conv2d_transpose``).
+
+    x: (N, H, W, C_in); kernel: (kh, kw, C_out, C_in); bias: (C_out,) or None; ``out_shape``
+    and ``crop`` from ``shapes``. Returns a C-contiguous (N, H_out, W_out, C_out).
+    """
+    (n, *in_shape, _), (sh, sw), c_out = x.shape, strides, kernel.shape[2]
+    rows, cols = (axis_plan(i, k, s, d, c[0], o) for i, k, s, d, c, o in
+                  zip(in_shape, kernel.shape[:2], strides, dilation_rate, crop, out_shape))
+    # Phase row a uses the window rows [first, last) only (fewer when s does not divide k):
+    # the patches' columns for those rows are one contiguous range, so its matrix product
+    # skips the zero taps of the other rows. Its weights: (window taps * C_in, sw * C_out).
+    depth = cols.size * x.shape[3]
+    phase_rows = []
+    for a in range(sh):
+        taps = np.flatnonzero(rows.phase == a)
+        if taps.size:
+            first, last = rows.window[taps].min(), rows.window[taps].max() + 1
+            part = rows._replace(window=rows.window[taps] - first, phase=np.zeros_like(taps),
+                                 size=last - first)
+            weights = _sub_kernels(kernel[taps], (1, sw), part, cols).reshape(-1, sw * c_out)
+            phase_rows.append((slice(first * depth, last * depth), weights))
+        else:  # s > k: no tap lands on this phase row
+            phase_rows.append(None)
+    y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
+    # Block column q, phase b lands on output column q * sw + b + offset: a contiguous range.
+    columns = slice(-cols.offset, -cols.offset + out_shape[1])
+    products = None
+    for images, block_rows, patches in patch_chunks(
+            pad_or_crop(x, rows.pads, cols.pads), (rows.size, cols.size), (1, 1), dilation_rate,
+            (rows.blocks, cols.blocks), sw * c_out):
+        if products is None or products.shape[0] < patches.shape[0]:
+            products = np.empty((patches.shape[0], sw * c_out), dtype=x.dtype)
+        images = range(n)[images]
+        block_rows = range(rows.blocks)[block_rows]
+        for a, phase_row in enumerate(phase_rows):
+            # Block row q, phase a is output row q * sh + a + offset; keep those inside the output.
+            start = a + rows.offset
+            lo = max(block_rows.start, math.ceil(-start / sh))
+            hi = min(block_rows.stop, math.ceil((out_shape[0] - start) / sh))
+            if lo >= hi:
+                continue
+            target = y[images.start: images.stop, lo * sh + start: (hi - 1) * sh + start + 1: sh]
+            if phase_row is None:
+                target[...] = 0 if bias is None else bias
+                continue
+            taps, weights = phase_row
+            phase = np.matmul(patches[:, taps], weights, out=products[: patches.shape[0]])
+            phase = phase.reshape(len(images), len(block_rows), -1, c_out)
+            source = phase[:, lo - block_rows.start: hi - block_rows.start, columns]
+            if bias is None:
+                np.copyto(target, source)
+            else:
+                np.add(source, bias, out=target)
+    return y
