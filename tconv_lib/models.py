@@ -23,6 +23,7 @@ import numpy as np
 
 from . import keras_ref
 from .subpixel import icnr
+from .upsample import bilinear_kernel
 
 UPSAMPLINGS = {
     "transpose3": "Conv2DTranspose 3x3, stride 2",
@@ -31,18 +32,6 @@ UPSAMPLINGS = {
     "subpixel": "sub-pixel Conv2D 2x2, ICNR",
     "bilinear": "Conv2DTranspose 4x4, bilinear init",
 }
-
-
-def _bilinear_kernel(size: int, channels: int) -> np.ndarray:
-    """FCN's bilinear upsampling kernel, (size, size, channels, channels) float32: a tent of
-    width ``size`` (``2 * stride`` for a stride-``stride`` layer) on the diagonal, so each
-    channel is interpolated on its own and channels do not mix."""
-    factor = (size + 1) // 2
-    centre = factor - 1 if size % 2 else factor - 0.5
-    tent = 1 - np.abs(np.arange(size) - centre) / factor
-    kernel = np.zeros((size, size, channels, channels), np.float32)
-    kernel[:, :, np.arange(channels), np.arange(channels)] = np.outer(tent, tent)[:, :, None]
-    return kernel
 
 
 def _icnr_initializer(scale: int):
@@ -71,7 +60,7 @@ def upsample(x, upsampling: str, name: str):
         return layers.Conv2DTranspose(channels, int(upsampling[-1]), strides=2, padding="same", name=name)(x)
     if upsampling == "bilinear":
         def initialize(shape, dtype=None):
-            return keras.ops.convert_to_tensor(_bilinear_kernel(shape[0], shape[2]), dtype=dtype)
+            return keras.ops.convert_to_tensor(bilinear_kernel(2, shape[2]), dtype=dtype)
         return layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
                                       kernel_initializer=initialize, name=name)(x)
     if upsampling == "resize":
