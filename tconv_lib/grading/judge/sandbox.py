@@ -104,6 +104,10 @@ def bwrap_command(python: Path, runner_args: list[str], limits: Limits, isolate:
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
+    # The writable places first: the course's environment may itself live under /tmp.
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", size, "--perms", "1777", "--tmpfs", SCRATCH,
+             "--size", size, "--perms", "1777", "--tmpfs", "/tmp"]
     made: set[str] = set()
     for source in (base, venv):
         for parent in _ancestors(str(source)) + [str(source)]:
@@ -117,10 +121,7 @@ def bwrap_command(python: Path, runner_args: list[str], limits: Limits, isolate:
     for cache in ("/etc/ld.so.cache", "/etc/ld.so.conf"):
         if os.path.exists(cache):
             args += ["--ro-bind", cache, cache]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", size, "--perms", "1777", "--tmpfs", SCRATCH,
-             "--size", size, "--perms", "1777", "--tmpfs", "/tmp",
-             "--ro-bind", str(INSIDE), f"{SCRATCH}/judge", "--chdir", SCRATCH]
+    args += ["--ro-bind", str(INSIDE), f"{SCRATCH}/judge", "--chdir", SCRATCH]
     for name, fd in (files or {}).items():
         args += ["--file", str(fd), f"{SCRATCH}/{name}"]
     for name, value in _environment().items():
