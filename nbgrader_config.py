@@ -14,6 +14,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
 
+from tconv_lib.grading.judge import feedback
 from tconv_lib.grading.judge.execute import SandboxedExecute
 from tconv_lib.grading.judge.sanitize import DropForgedMetadata
 
@@ -48,8 +49,16 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
+# Feedback is HTML made from what students wrote: their Markdown and outputs are sanitized, so
+# that no script of theirs runs in the browser of whoever opens it (judge/feedback.py).
+c.HTMLExporter.template_name = "tconv_feedback"
+c.HTMLExporter.template_file = "clean.html.j2"
+c.HTMLExporter.extra_template_basedirs = [str(feedback.NBGRADER_TEMPLATES), str(feedback.TEMPLATES)]
+c.HTMLExporter.filters = {"tconv_clean_html": "tconv_lib.grading.judge.feedback.clean_html"}
+c.HTMLExporter.sanitize_html = True
+
 # The sandbox's limits (these are the defaults; see README "What grading defends against").
-c.SandboxedExecute.memory_mb = 2048        # address space of each process in the sandbox
+c.SandboxedExecute.memory_mb = 2048        # address space of each process, and memory of them all (root)
 c.SandboxedExecute.processes = 64          # processes and threads
 c.SandboxedExecute.file_mb = 64            # largest file written; size of /scratch and /tmp
 c.SandboxedExecute.cell_output_kb = 1024   # outputs kept per cell (text and images)

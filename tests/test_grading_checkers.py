@@ -313,3 +313,14 @@ def test_hidden_cases_come_from_the_seed_and_the_grading_secret(monkeypatch):
         assert cases.hidden_rng(7).integers(0, 10 ** 9, size=4).tolist() != first  # drawn per kernel
     finally:
         cases._secret.cache_clear()
+
+
+def test_hidden_checks_do_not_repeat_the_students_exception_message():
+    """A message could carry the hidden inputs into the feedback (and a lookup table into a regrade)."""
+    from tconv_lib.grading import from_scratch
+
+    def leaky(X, W, padding="valid", strides=(1, 1)):
+        raise ValueError(f"inputs were {np.asarray(X).tolist()}")
+    hidden = _rejects(from_scratch.hidden_Conv2D, leaky, "raised ValueError (its message is not shown")
+    assert "inputs were" not in hidden
+    assert "inputs were" in _rejects(from_scratch.visible_Conv2D, leaky, "raised ValueError: ")

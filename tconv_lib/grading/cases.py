@@ -95,7 +95,7 @@ def check(student_fn, cases, *, what: str, reference: str | None = None) -> None
     read a number shown by a test cell as its score.
     """
     cases = list(cases)
-    passed = core.run_cases(student_fn, cases, what=what)
+    passed = core.run_cases(student_fn, cases, what=what, hidden=reference is not None)
     if reference is None:
         print(f"{what}: all {passed} checks passed")
         for case in cases:

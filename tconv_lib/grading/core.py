@@ -89,8 +89,13 @@ def assert_close(expected, obtained, *, config: str, what: str) -> None:
     _compare(expected, _read(expected, obtained, config=config, what=what), config=config, what=what)
 
 
-def call_student(student_fn: Callable, args: tuple, kwargs: dict, *, what: str, config: str):
-    """What ``student_fn(*args, **kwargs)`` returned, as plain data; any failure as ``GradingFailure``."""
+def call_student(student_fn: Callable, args: tuple, kwargs: dict, *, what: str, config: str,
+                 hidden: bool = False):
+    """What ``student_fn(*args, **kwargs)`` returned, as plain data; any failure as ``GradingFailure``.
+
+    For ``hidden`` cases the student's own exception message is not repeated: it could carry the
+    hidden inputs into the feedback, and so into a lookup table for a later grading round.
+    """
     remote = getattr(type(student_fn), "remote_call", None)
     try:
         if remote is not None:
@@ -103,15 +108,17 @@ def call_student(student_fn: Callable, args: tuple, kwargs: dict, *, what: str, 
         raise
     except Exception as exc:  # the student's exception (in grading: its description from the sandbox)
         description = str(exc) if remote is not None else wire.describe_exception(exc)
+        if hidden and description.startswith("raised "):
+            description = description.partition(":")[0] + " (its message is not shown for hidden tests)"
         raise GradingFailure(f"{what} {description} on {config}") from None
 
 
-def run_cases(student_fn: Callable, cases, *, what: str) -> int:
+def run_cases(student_fn: Callable, cases, *, what: str, hidden: bool = False) -> int:
     if not callable(student_fn):
         raise GradingFailure(f"{what} is not a function (got {type(student_fn).__name__})")
     passed = 0
     for case in cases:
-        got = call_student(student_fn, case.args, case.kwargs, what=what, config=case.config)
+        got = call_student(student_fn, case.args, case.kwargs, what=what, config=case.config, hidden=hidden)
         _compare(case.expected, _read(case.expected, got, config=case.config, what=what),
                  config=case.config, what=what)
         passed += 1

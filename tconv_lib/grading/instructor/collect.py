@@ -4,7 +4,8 @@ Accepted names, with ``<notebook>`` a notebook of ``solutions/`` (it names the a
 
 * ``<student>/<notebook>.ipynb`` or ``<student>/<student>_<notebook>.ipynb``: the folder names the student;
 * ``<student>_<notebook>.ipynb`` at the top (``-`` and ``.`` work as separators too), or in a folder
-  that holds several students' files that way (a platform's download wrapped in one folder).
+  that holds several students' files that way (a platform's download wrapped in one folder, not
+  named for one of the students in it).
 
 Nothing is chosen silently: two files for one student and notebook, a name that is no student id,
 a file in one student's folder named for another, a notebook that does not parse, or one that
@@ -124,7 +125,9 @@ def _assign(entries: list[Entry], notebooks, problems: list[str]) -> dict[tuple[
     split = {}
     for entry in entries:
         found = _split(entry.path.name, notebooks)
-        if found is None:
+        if entry.path.is_absolute() or ".." in entry.path.parts:
+            problems.append(f"{entry.path}: a path that leaves the folder or archive")
+        elif found is None:
             problems.append(f"{entry.path}: not a notebook of this course ({', '.join(notebooks)})")
         else:
             split[entry.path] = found
@@ -138,7 +141,9 @@ def _assign(entries: list[Entry], notebooks, problems: list[str]) -> dict[tuple[
         prefix, notebook = split[entry.path]
         folder = entry.path.parent
         at_top = folder == PurePosixPath(".") or str(folder) == ""
-        wrapper = None not in prefixes[folder] and len(prefixes[folder]) > 1
+        # Several students' files in one folder, none of them named for the folder (then it is that
+        # student's folder, holding files named for classmates).
+        wrapper = None not in prefixes[folder] and len(prefixes[folder]) > 1 and folder.name not in prefixes[folder]
         if prefix is None:
             student = None if at_top else folder.name
         elif at_top or wrapper or prefix == folder.name:
@@ -202,7 +207,10 @@ def collect(source: Path, root: Path) -> list[str]:
             total += len(data)
             if total > MAX_TOTAL_BYTES:
                 raise CollectError(problems + [f"the submissions are larger than {MAX_TOTAL_BYTES >> 20} MiB"])
-            reason = _check_notebook(data, notebooks[notebook], cell_ids)
+            try:
+                reason = _check_notebook(data, notebooks[notebook], cell_ids)
+            except RecursionError:  # JSON nested too deep for the parser or the validator
+                reason = "not a readable notebook (RecursionError)"
             if reason:
                 problems.append(f"{entry.path}: {reason}")
             else:

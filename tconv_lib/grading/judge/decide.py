@@ -2,7 +2,8 @@
 
 1. Every code cell is classified against the instructor's source (``{grade_id: source}`` from the
    gradebook). A *test cell* (a grade cell that is not an answer) whose source is exactly the
-   instructor's is decided here; a grade cell that is not the instructor's gets an error (0 points).
+   instructor's (or the one nbgrader puts back for a deleted test) is decided here; a grade cell
+   that is not the instructor's gets an error (0 points).
    A locked instructor cell that is not a test (the setup cell) runs here too, and in the sandbox
    without its imports of the course library (which the sandbox does not have).
 2. Every other code cell is the student's and runs in the sandbox, in notebook order; its outputs,
@@ -18,6 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import copy
 import io
 
 import nbformat
@@ -32,10 +34,29 @@ def _outputs(items: list[dict]) -> list:
     return [nbformat.from_dict(item) for item in items]
 
 
-def classify(cell, sources: dict[str, str]) -> str:
-    """``"test"``, ``"setup"``, ``"forged"`` (a grade cell that is not the instructor's) or ``"student"``."""
+def without_tests(nb):
+    """The submission as the sandbox gets it: the tests' sources (hidden ones included) are not in it."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            cell.source = ""
+    return nb
+
+
+def classify(cell, sources: dict[str, str], restored: str = "") -> str:
+    """``"test"``, ``"setup"``, ``"forged"`` (a grade cell that is not the instructor's) or ``"student"``.
+
+    ``restored`` is ``OverwriteCells.missing_cell_notification``: a test the student deleted comes
+    back as a comment made of it, then the instructor's source, and is still a test.
+    """
     meta = cell.metadata.get("nbgrader", {})
-    instructor = sources.get(meta.get("grade_id")) == cell.source
+    grade_id, expected = meta.get("grade_id"), sources.get(meta.get("grade_id"))
+    comment = "# " + restored.format(cell_id=grade_id) if restored else ""
+    # Only a comment of one line, ending before the source: never one that comments out a test.
+    readded = comment.endswith("\n") and "\n" not in comment.rstrip("\n")
+    instructor = expected is not None and (cell.source == expected or
+                                           readded and cell.source == comment + expected)
     if meta.get("grade") and not meta.get("solution"):
         return "test" if instructor and meta.get("locked") else "forged"
     if meta.get("locked") and not meta.get("solution") and instructor:
@@ -43,14 +64,18 @@ def classify(cell, sources: dict[str, str]) -> str:
     return "student"
 
 
-def grade(nb, sources: dict[str, str], session: Session) -> None:
-    """Fill in every code cell's outputs: student cells from the sandbox, tests from the judge."""
+def grade(nb, sources: dict[str, str], session: Session, restored: str = "") -> None:
+    """Fill in every code cell's outputs: student cells from the sandbox, tests from the judge.
+
+    The tests run after every student cell, so that no student cell can print what the tests sent
+    (the hidden cases) into the notebook and its feedback.
+    """
     trusted: dict = {"__name__": "__main__", "__builtins__": builtins}
     tests = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        kind = classify(cell, sources)
+        kind = classify(cell, sources, restored)
         if kind == "test":
             tests.append(cell)
             continue

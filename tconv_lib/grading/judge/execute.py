@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import nbformat
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Float, Integer
 
-from .decide import grade
+from .decide import grade, without_tests
 from .sandbox import Limits, SandboxUnavailable, availability
 from .session import Session
 UNSANDBOXED_WARNING = ("**Graded without a sandbox.** The instructor set "
@@ -23,7 +23,8 @@ UNSANDBOXED_WARNING = ("**Graded without a sandbox.** The instructor set "
 class SandboxedExecute(NbGraderPreprocessor):
     """Run a submission under the judge; limits are configurable in ``nbgrader_config.py``."""
 
-    memory_mb = Integer(Limits.memory_mb, help="Address space of each sandbox process, MiB").tag(config=True)
+    memory_mb = Integer(Limits.memory_mb, help="Address space of each sandbox process, and (with a memory "
+                                               "cgroup) memory of the whole sandbox, MiB").tag(config=True)
     processes = Integer(Limits.processes, help="Processes and threads of a sandbox").tag(config=True)
     file_mb = Integer(Limits.file_mb, help="Largest file a sandbox may write, and its scratch size, MiB").tag(config=True)
     cell_output_kb = Integer(Limits.cell_output_kb, help="Outputs kept per cell, KiB").tag(config=True)
@@ -50,7 +51,7 @@ class SandboxedExecute(NbGraderPreprocessor):
                        for cell in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
         if reason:
             nb.cells.insert(0, nbformat.v4.new_markdown_cell(UNSANDBOXED_WARNING))
-        copy = (f"{info['notebook']}.ipynb", nbformat.writes(nb).encode())
-        with Session(self.limits(), isolate=not reason, submission=copy) as session:
-            grade(nb, sources, session)
+        submission = (f"{info['notebook']}.ipynb", nbformat.writes(without_tests(nb)).encode())
+        with Session(self.limits(), isolate=not reason, submission=submission) as session:
+            grade(nb, sources, session, OverwriteCells(config=self.config).missing_cell_notification)
         return nb, resources

@@ -15,12 +15,16 @@ What the sandbox is (Linux, Debian's ``bubblewrap``):
   work, the solutions, the grading secret and TensorFlow are simply not there;
 * resource limits (``setrlimit``, inherited by everything it starts): address space, processes
   and threads, file size, open files, CPU time; the judge adds wall-clock limits per request.
+  An address-space limit is per process, so 64 processes could hold 64 times it: where the
+  grader can make a memory cgroup (root on Linux, cgroup v1 or v2), ``MemoryGroup`` holds all the
+  sandbox's processes together to ``memory_mb`` as well (the kernel kills the sandbox beyond it).
 
 The judge talks to it over two pipes with ``wire`` messages; every reply is read with a size
 cap and a deadline, and any breach kills the sandbox (``SandboxDied``).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import resource
@@ -50,7 +54,7 @@ class SandboxDied(RuntimeError):
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """What one submission may use. The defaults are the README's; nbgrader_config.py can change them."""
-    memory_mb: int = 2048          # address space of each process
+    memory_mb: int = 2048          # address space of each process, and memory of all together
     processes: int = 64            # processes and threads of the sandbox's user
     file_mb: int = 64              # largest file it may write, and each of /scratch and /tmp
     open_files: int = 256
@@ -145,6 +149,70 @@ def _environment() -> dict[str, str]:
             "MKL_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
 
 
+class MemoryGroup:
+    """A memory cgroup for one sandbox, or nothing (``path`` None) where none can be made here."""
+
+    # (the memory controller's folder, its limit files: memory, memory and swap, kill all on OOM)
+    KINDS = ((Path("/sys/fs/cgroup"), ("memory.max", "memory.swap.max", "memory.oom.group")),
+             (Path("/sys/fs/cgroup/memory"), ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes", None)))
+    _made = 0
+
+    def __init__(self, limit_bytes: int):
+        self.path: Path | None = None
+        for root, (memory, swap, group) in self.KINDS:
+            if not (root / memory).exists() and not (root / "cgroup.subtree_control").exists():
+                continue
+            if root.name != "memory" and "memory" not in _read(root / "cgroup.subtree_control"):
+                continue  # cgroup v2 without the memory controller for children
+            MemoryGroup._made += 1
+            path = root / f"tconv-sandbox-{os.getpid()}-{MemoryGroup._made}"
+            try:
+                path.mkdir()
+                (path / memory).write_text(str(limit_bytes))
+                for name, value in ((swap, "0" if root.name != "memory" else str(limit_bytes)), (group, "1")):
+                    if name and (path / name).exists():
+                        (path / name).write_text(value)
+            except OSError:
+                self.path = path
+                self.remove()
+                continue
+            self.path = path
+            return
+
+    def enter(self) -> None:
+        """In the child before bwrap: this process, and so all it starts, joins the group."""
+        if self.path is not None:
+            fd = os.open(self.path / "cgroup.procs", os.O_WRONLY)
+            try:
+                os.write(fd, str(os.getpid()).encode())
+            finally:
+                os.close(fd)
+
+    def remove(self) -> None:
+        """Kill whatever is still in the group (the PID namespace's end is asynchronous), then remove it."""
+        if self.path is None:
+            return
+        for _ in range(50):  # the sandbox's last processes may still be exiting
+            for pid in _read(self.path / "cgroup.procs").split():
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+            try:
+                self.path.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
+        self.path = None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
 class Sandbox:
     """A running sandbox. ``request`` sends one message and returns the reply (or raises ``SandboxDied``)."""
 
@@ -155,6 +223,7 @@ class Sandbox:
         self.submission = submission
         self.process: subprocess.Popen | None = None
         self.dead: str | None = None
+        self.memory: MemoryGroup | None = None
 
     def __enter__(self) -> "Sandbox":
         self.start()
@@ -180,6 +249,8 @@ class Sandbox:
                 passed.append(files[name])
         command = bwrap_command(self.python, [str(to_child_r), str(from_child_w)], self.limits, self.isolate,
                                 files)
+        if self.isolate and os.geteuid() == 0:
+            self.memory = MemoryGroup(self.limits.memory_mb << 20)
         env = {"PATH": "/usr/bin:/bin"} if self.isolate else _environment() | {"HOME": self._workdir.name,
                                                                                   "TMPDIR": self._workdir.name}
         self.process = subprocess.Popen(command, pass_fds=passed, stdin=subprocess.DEVNULL,
@@ -206,6 +277,8 @@ class Sandbox:
             resource.setrlimit(which, (value, value))
         if os.geteuid() == 0 and self.isolate:
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        if self.memory is not None:
+            self.memory.enter()
 
     def _stderr(self) -> str:
         if self.process is None or self.process.stderr is None:
@@ -270,6 +343,8 @@ class Sandbox:
             except ProcessLookupError:
                 pass
             self.process.wait()
+        if self.memory is not None:
+            self.memory.remove()
 
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None and not self.dead:
