@@ -21,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 
+from tconv_lib.grading.selftest import solution_answers
+
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = 8
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -29,9 +31,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 def solution_submission(course: Path) -> nbformat.NotebookNode:
     """The release with the instructor's answers filled in."""
-    source = nbformat.read(ROOT / "solutions/from-scratch/from_scratch.ipynb", as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: re.sub(r"\n *### (BEGIN|END) SOLUTION", "", c.source)
-               for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = solution_answers("from-scratch")
     nb = nbformat.read(course / "exercises/from-scratch/from_scratch.ipynb", as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

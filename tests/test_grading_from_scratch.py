@@ -1,27 +1,20 @@
 """The from-scratch checker: the instructor solution passes, wrong answers fail, literals are Keras's."""
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 
 from tconv_lib import keras_ref
 from tconv_lib.grading import from_scratch
 from tconv_lib.grading.core import GradingFailure
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions/from-scratch/from_scratch.ipynb"
-
+from tconv_lib.grading.selftest import solution_answers
 
 @pytest.fixture(scope="module")
 def solution():
     """The instructor's Conv2D and Conv2DTranspose, run from the source notebook."""
     namespace = {"np": np}
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            exec(re.sub(r"\n *### (BEGIN|END) SOLUTION", "", cell.source), namespace)
+    for source in solution_answers("from-scratch").values():
+        exec(source, namespace)
     return namespace
 
 

@@ -21,6 +21,7 @@ import nbformat
 import pytest
 
 from tconv_lib.grading.judge.sandbox import Limits, availability
+from tconv_lib.grading.selftest import solution_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT, NOTEBOOK = "from-scratch", "from_scratch"
@@ -37,10 +38,7 @@ needs_sandbox = pytest.mark.skipif(availability() is not None, reason=f"no sandb
 
 
 def _solution() -> dict[str, str]:
-    nb = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"].removesuffix("-answer"):
-            re.sub(r"\n *### (BEGIN|END) SOLUTION", "", c.source)
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return {grade_id.removesuffix("-answer"): source for grade_id, source in solution_answers(ASSIGNMENT).items()}
 
 
 def _gid(cell) -> str | None:

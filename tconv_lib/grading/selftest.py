@@ -60,9 +60,10 @@ WRONG = {C: 'def Conv2D(X, W, padding="valid", strides=(1, 1)):\n    return np.z
          T: 'def Conv2DTranspose(X, W, padding="valid", strides=(1, 1)):\n    return np.zeros((1, 1))'}
 
 
-def solution() -> dict[str, str]:
-    """``{grade_id: source}`` of the instructor's answer cells, markers removed."""
-    nb = nbformat.read(SOURCE, as_version=4)
+def solution_answers(assignment: str = "from-scratch") -> dict[str, str]:
+    """``{grade_id: source}`` of the instructor's answer cells of ``assignment``, markers removed."""
+    (source,) = (ROOT / "solutions" / assignment).glob("*.ipynb")
+    nb = nbformat.read(source, as_version=4)
     return {c.metadata["nbgrader"]["grade_id"]: re.sub(r"\n *### (BEGIN|END) SOLUTION", "", c.source)
             for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
 
@@ -85,7 +86,7 @@ def from_scratch_scores() -> dict[str, float]:
     isolate = availability() is None
     python = sandbox_python() if sandbox_python().exists() else Path(sys.executable)
     scores = {}
-    for name, answers in {"solution": solution(), "article": ARTICLE, "wrong": WRONG}.items():
+    for name, answers in {"solution": solution_answers(), "article": ARTICLE, "wrong": WRONG}.items():
         nb = nbformat.read(SOURCE, as_version=4)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
