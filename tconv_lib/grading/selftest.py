@@ -68,6 +68,14 @@ def solution_answers(assignment: str = "from-scratch") -> dict[str, str]:
             for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
 
 
+def answered(notebook: Path, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """``notebook`` (a release or source notebook) with the cells of ``answers``' grade ids replaced."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        cell.source = answers.get(cell.metadata.get("nbgrader", {}).get("grade_id"), cell.source)
+    return nb
+
+
 def score(nb) -> float:
     """nbgrader's rule for autograded test cells: their points unless an output is an error or stderr."""
     total = 0.0
@@ -87,11 +95,7 @@ def from_scratch_scores() -> dict[str, float]:
     python = sandbox_python() if sandbox_python().exists() else Path(sys.executable)
     scores = {}
     for name, answers in {"solution": solution_answers(), "article": ARTICLE, "wrong": WRONG}.items():
-        nb = nbformat.read(SOURCE, as_version=4)
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in answers:
-                cell.source = answers[grade_id]
+        nb = answered(SOURCE, answers)
         with Session(Limits(), isolate=isolate, python=python) as session:
             grade(nb, sources, session)
         scores[name] = score(nb)
