@@ -182,6 +182,11 @@ XSS = f'''from IPython.display import HTML, SVG, Javascript, display
 display(HTML("<script>alert('xss-{TOKEN}')</script><b>bold-{TOKEN}</b>"))
 display(Javascript("alert('js-{TOKEN}')"))
 display({{"text/html": "<img src=x onerror=alert('img-{TOKEN}')>"}}, raw=True)'''
+# HTML in an exception's class name and message: both reach the feedback, in an error output and
+# in a visible test's failure line.
+HTML_ERRORS = f'''Evil = type("<img src=x onerror=alert('ename-{TOKEN}')>", (Exception,), {{}})
+raise Evil("<script>alert('evalue-{TOKEN}')</script>")'''
+HTML_MESSAGE = conv(f'''raise ValueError("<script>alert('msg-{TOKEN}')</script>")''')
 FORGE_REPLY = conv('''import os, sys
     sys.path.insert(0, "/scratch/judge")
     import wire
@@ -250,6 +255,7 @@ SUBMISSIONS = {
     "fork-bomb": (SOLUTION, [FORK_BOMB], None, 10),
     "disk": (SOLUTION, [DISK], None, 10),
     "xss": (SOLUTION, [XSS], None, 10),
+    "html-errors": ({C: HTML_MESSAGE, T: SOLUTION[T]}, [HTML_ERRORS], None, 5),
     "sleeper": ({C: SOLUTION[C], T: transpose("import time\n    time.sleep(1000)")},
                 ["import time\ntime.sleep(1000)"], None, 5),
     "endless": ({C: SOLUTION[C], T: transpose("while True:\n        pass")}, [], None, 5),
@@ -454,9 +460,10 @@ def test_outputs_are_capped_and_carry_no_script(graded):
     size = (course / "autograded/flood/from-scratch/from_scratch.ipynb").stat().st_size
     assert size < 6 << 20
     assert "output cut" in feedback(course, "flood")
-    active = ActiveParts()
-    active.feed(feedback(course, "xss"))
-    assert active.parts and not [part for part in active.parts if TOKEN in part]  # no script of the student's
+    for student in ("xss", "html-errors"):
+        active = ActiveParts()
+        active.feed(feedback(course, student))
+        assert active.parts and not [part for part in active.parts if TOKEN in part]  # no script of theirs
     assert f"<b>bold-{TOKEN}</b>" not in feedback(course, "xss")  # no HTML of the student's either
 
 

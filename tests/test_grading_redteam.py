@@ -284,21 +284,16 @@ def attacks(sol: dict[str, str]) -> dict:
             "import numpy as np\nclass checks:\n" + "".join(
                 f"    {k}_{f} = staticmethod(lambda fn: None)\n" for k in ("visible", "hidden") for f in FUNCS)))
 
-    def markdown_tests(nb):  # a later duplicate of each test keeps nbgrader's metadata
-        _answers(nb, WRONG)
-        for test in TESTS:
-            md = nbformat.v4.new_markdown_cell("pass")
-            md.metadata["nbgrader"] = _test_meta(test)
-            _after(nb, test, md)
-        return nb
-
-    def raw_tests(nb):
-        _answers(nb, WRONG)
-        for test in TESTS:
-            raw = nbformat.v4.new_raw_cell("pass")
-            raw.metadata["nbgrader"] = _test_meta(test)
-            _after(nb, test, raw)
-        return nb
+    def copied_tests(new_cell):
+        """A later duplicate of each test, as a cell of another type, keeps nbgrader's metadata."""
+        def change(nb):
+            _answers(nb, WRONG)
+            for test in TESTS:
+                cell = new_cell("pass")
+                cell.metadata["nbgrader"] = _test_meta(test)
+                _after(nb, test, cell)
+            return nb
+        return change
 
     def unlocked_tests(nb):
         for cell in nb.cells:
@@ -367,8 +362,8 @@ def attacks(sol: dict[str, str]) -> dict:
         "blank": (lambda nb: nb, 0),
         "fdforge": (lambda nb: _after(_answers(nb, WRONG), "Conv2D-answer", _code(FD_FORGE)), 0),
         "nosetup": (no_setup, 0),
-        "mdtests": (markdown_tests, 0),
-        "rawtests": (raw_tests, 0),
+        "mdtests": (copied_tests(nbformat.v4.new_markdown_cell), 0),
+        "rawtests": (copied_tests(nbformat.v4.new_raw_cell), 0),
         "unlocked": (unlocked_tests, 0),
         "prefilled": (prefilled, 0),
         "newgrade": (new_grade_cell, 0),
