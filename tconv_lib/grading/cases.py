@@ -11,8 +11,11 @@ number drawn once per grading kernel. The edge configurations are always checked
 """
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
+import importlib
+import importlib.util
 import os
 import secrets
 from typing import Callable, NamedTuple
@@ -109,18 +112,80 @@ def keras_reference() -> str:
     return keras_ref.device_description()
 
 
+# Every hidden check, by name ("module.function"): how to build its cases and name its reference.
+_HIDDEN: dict[str, tuple[Callable[[], list], str | Callable[[], str]]] = {}
+# Built case sets: name -> (cases, reference words). Built once per process, or installed.
+_BUILT: dict[str, tuple[list, str]] = {}
+_INSTALLED_ONLY = False
+
+
 def hidden_check(what: str, reference: str | Callable[[], str] = keras_reference):
     """Make a hidden check from the function that builds its cases.
 
     The cases, and the Keras references in them, are built once per grading process (same
-    secret, same cases) and reused for every submission; the check then runs them through
-    ``check``. The decorated name takes the student's function, as test cells call it.
+    secret, same cases) and reused for every submission, or built once by the coordinator of a
+    parallel run and installed in each worker (``references``, ``install``). The check then runs
+    them through ``check``. The decorated name takes the student's function, as test cells call it.
     """
     def decorate(build: Callable[[], list]) -> Callable:
-        cases = functools.cache(build)
+        name = f"{build.__module__}.{build.__qualname__}"
+        _HIDDEN[name] = (build, reference)
 
         @functools.wraps(build)
         def hidden(student_fn) -> None:
-            check(student_fn, cases(), what=what, reference=reference() if callable(reference) else reference)
+            cases, words = built(name)
+            check(student_fn, cases, what=what, reference=words)
         return hidden
     return decorate
+
+
+def built(name: str) -> tuple[list, str]:
+    """The cases of hidden check ``name`` and the words for its reference, built on first use."""
+    if name not in _BUILT:
+        if _INSTALLED_ONLY:
+            raise RuntimeError(f"hidden check {name} was not among the references this worker was given")
+        build, reference = _HIDDEN[name]
+        _BUILT[name] = (build(), reference() if callable(reference) else reference)
+    return _BUILT[name]
+
+
+def references(modules) -> dict[str, tuple[list, str]]:
+    """Every hidden check of the checker ``modules`` (dotted names), built here: what workers get."""
+    for module in modules:
+        importlib.import_module(module)
+    return {name: built(name) for name in _HIDDEN if name.rpartition(".")[0] in set(modules)}
+
+
+def install(built_checks: dict[str, tuple[list, str]]) -> None:
+    """Use these built checks (from ``references``), and build no other, until the next ``install``.
+
+    For a worker of a parallel run: a check built there would draw its cases with the worker's
+    secret, not the coordinator's, and grade differently from a serial run.
+    """
+    global _INSTALLED_ONLY
+    _BUILT.clear()
+    _BUILT.update(built_checks)
+    _INSTALLED_ONLY = True
+
+
+def checker_modules(sources) -> set[str]:
+    """The modules of ``tconv_lib.grading`` that these cell sources import (a run builds their checks)."""
+    names = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+            elif isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+    return {name for name in names if name.startswith(f"{__package__}.") and _is_module(name)}
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:
+        return False

@@ -1,32 +1,33 @@
 """Instructor commands around nbgrader (run from the course root; see README "Instructors").
 
     python -m tconv_lib.grading.instructor collect PATH        # a folder or a .zip of notebooks
-    python -m tconv_lib.grading.instructor autograde [ASSIGNMENT ...]
+    python -m tconv_lib.grading.instructor autograde [ASSIGNMENT ...] [--force]
+        [--scheduler tcp://host:8786 | --workers N | --serial]
 
 ``collect`` files every notebook into ``submitted/<student>/<assignment>/<notebook>.ipynb``
 (``collect.py`` says which names are accepted, and what is refused). ``autograde`` runs
-nbgrader's autograder, with the sandboxed judge, on every submission and prints one line per
-submission: ``[17/300] alice from-scratch 8/10 in 1.2 s``. Both exit non-zero on any problem.
+nbgrader's autograder, with the sandboxed judge, on every new or changed submission: on a local
+Dask cluster (one worker process per core), on an existing one (``--scheduler``), or one after
+another in this process (``--serial``). It prints one line per submission
+(``[17/300] alice from-scratch 8/10 in 1.2 s``), a progress bar on a terminal, and a summary.
+Exit status: 0 when every submission was graded, 1 when some could not be (they got 0 and the
+reason), 2 when grading could not start, 130 when stopped by Ctrl-C (run it again to finish).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from .autograde import autograde
 from .collect import CollectError, collect
 
 
-def _sandbox_problem(root: Path) -> str | None:
-    from ..judge.sandbox import availability
-    from .autograde import api
-
-    reason = availability()
-    if reason and not api(root).config.SandboxedExecute.get("allow_unsandboxed", False):
-        return (f"autograde: {reason}. Student code is graded only in a sandbox; set "
-                "c.SandboxedExecute.allow_unsandboxed = True in nbgrader_config.py to grade without one.")
-    return None
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv=None) -> int:
@@ -35,8 +36,14 @@ def main(argv=None) -> int:
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course folder (default: here)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("collect", help="file submissions into submitted/").add_argument("source", type=Path)
-    commands.add_parser("autograde", help="autograde with a progress line per submission").add_argument(
-        "assignments", nargs="*")
+    grade = commands.add_parser("autograde", help="autograde new and changed submissions")
+    grade.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions graded already")
+    where = grade.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=os.environ.get("SCHEDULER") or None,
+                       help="an existing Dask scheduler, tcp://host:8786 (default: $SCHEDULER, else a local cluster)")
+    where.add_argument("--workers", type=_positive, help="worker processes of the local cluster (default: one per core)")
+    where.add_argument("--serial", action="store_true", help="grade one after another in this process")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if args.command == "collect":
@@ -50,11 +57,27 @@ def main(argv=None) -> int:
         print("\n".join(lines))
         print(f"collected {len(lines)} notebooks into {root / 'submitted'}")
         return 0
-    problem = _sandbox_problem(root)
-    if problem:
-        print(problem, file=sys.stderr)
+    return _autograde(root, args)
+
+
+def _autograde(root: Path, args) -> int:
+    from .autograde import api, sandbox_problem
+    from .cluster import ClusterError
+    from .run import autograde
+
+    if not args.scheduler:  # this machine grades (workers elsewhere are checked when they join)
+        problem = sandbox_problem(api(root))
+        if problem:
+            print(f"autograde: {problem}.", file=sys.stderr)
+            return 2
+    try:
+        summary = autograde(root, args.assignments, force=args.force, serial=args.serial,
+                            scheduler=args.scheduler, workers=args.workers,
+                            out=lambda line: print(line, flush=True), bar=sys.stderr.isatty())
+    except ClusterError as exc:
+        print(f"autograde: {exc}", file=sys.stderr)
         return 2
-    return 0 if autograde(root, args.assignments, out=lambda line: print(line, flush=True)) else 1
+    return 130 if summary.stopped else 1 if summary.failed else 0
 
 
 if __name__ == "__main__":

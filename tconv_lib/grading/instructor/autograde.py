@@ -1,6 +1,7 @@
-"""``autograde``: nbgrader's own autograder (with the judge) on every submission, one line each.
+"""nbgrader's own autograder (with the judge) on one submission: ``grade_one``.
 
-Before a submission is graded its earlier grade and autograded copy are removed, so a run that
+A run over a class (``run.py``) calls it for each submission, in this process (serial) or in a
+worker's scratch course (``worker.py``). Before a submission is graded its earlier grade and autograded copy are removed, so a run that
 is killed midway leaves that submission ungraded (a rerun grades it), never showing an old grade
 or an unexecuted notebook as graded. A submission that nbgrader cannot grade at all (a notebook
 that does not parse, say) gets 0 for every test and, as its autograded notebook, the release with
@@ -8,6 +9,9 @@ the reason on top, so that its feedback says why.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
 import os
 import re
 import shutil
@@ -18,12 +22,46 @@ from pathlib import Path
 import nbformat
 
 
-def api(root: Path):
+def api(root: Path, *, db_url: str | None = None):
+    """nbgrader's API on the course at ``root`` (with its gradebook, or the one at ``db_url``)."""
     from nbgrader.apps import NbGraderAPI
+    from sqlalchemy.exc import SAWarning
     from traitlets.config.loader import PyFileConfigLoader
 
+    # nbgrader re-creating a submission that ``forget`` removed makes SQLAlchemy warn on stderr.
+    warnings.filterwarnings("ignore", category=SAWarning)
+    _share_engines()
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)  # even where the configuration names another folder
+    if db_url:
+        config.CourseDirectory.db_url = db_url
     return NbGraderAPI(config=config)
+
+
+def _share_engines() -> None:
+    """One SQLAlchemy engine per database URL for all of nbgrader's ``Gradebook`` objects.
+
+    nbgrader opens a new ``Gradebook``, with a new engine, a dozen times per submission, and each
+    new engine compiles every query again (its compiled-statement cache is per engine): about a
+    fifth of a submission's grading time. A shared engine keeps its cache; ``Gradebook.close``
+    still disposes of its connections.
+    """
+    import nbgrader.api
+    import sqlalchemy
+
+    if not hasattr(nbgrader.api.create_engine, "cache_info"):
+        nbgrader.api.create_engine = functools.lru_cache(maxsize=8)(sqlalchemy.create_engine)
+
+
+def sandbox_problem(nbgrader) -> str | None:
+    """Why this machine cannot grade with the course's configuration (no sandbox, none allowed), or None."""
+    from ..judge.sandbox import availability
+
+    reason = availability()
+    if reason and not nbgrader.config.SandboxedExecute.get("allow_unsandboxed", False):
+        return (f"{reason}. Student code is graded only in a sandbox; set "
+                "c.SandboxedExecute.allow_unsandboxed = True in nbgrader_config.py to grade without one")
+    return None
 
 
 def jobs(root: Path, assignments=()) -> list[tuple[str, str]]:
@@ -33,11 +71,20 @@ def jobs(root: Path, assignments=()) -> list[tuple[str, str]]:
                   for a in s.glob("*") if a.is_dir() and (not assignments or a.name in assignments))
 
 
-def forget(nbgrader, assignment: str, student: str) -> None:
-    """Remove a submission's grade and autograded copy: nothing old survives a regrade."""
-    from nbgrader.api import Gradebook, MissingEntry
+def gradebook(nbgrader, gb=None):
+    """The course's gradebook, or ``gb`` left open (one kept for a run: each new one makes SQLAlchemy
+    compile its queries again)."""
+    from nbgrader.api import Gradebook
 
-    with Gradebook(nbgrader.coursedir.db_url, nbgrader.coursedir.course_id) as gb:
+    return contextlib.nullcontext(gb) if gb is not None else Gradebook(nbgrader.coursedir.db_url,
+                                                                       nbgrader.coursedir.course_id)
+
+
+def forget(nbgrader, assignment: str, student: str, gb=None) -> None:
+    """Remove a submission's grade and autograded copy: nothing old survives a regrade."""
+    from nbgrader.api import MissingEntry
+
+    with gradebook(nbgrader, gb) as gb:
         try:
             gb.remove_submission(assignment, student)
         except MissingEntry:
@@ -54,12 +101,10 @@ def score(nbgrader, assignment: str, student: str) -> str:
         return f"{sub.score:g}/{sub.max_score:g}"
 
 
-def record_failure(nbgrader, root: Path, assignment: str, student: str, reason: str) -> None:
+def record_failure(nbgrader, root: Path, assignment: str, student: str, reason: str, gb=None) -> None:
     """0 for every test of the submission, and an autograded notebook that says why."""
-    from nbgrader.api import Gradebook
-
-    forget(nbgrader, assignment, student)
-    with Gradebook(nbgrader.coursedir.db_url, nbgrader.coursedir.course_id) as gb:
+    forget(nbgrader, assignment, student, gb)
+    with gradebook(nbgrader, gb) as gb:
         gb.update_or_create_student(student)
         submission = gb.update_or_create_submission(assignment, student)
         for notebook in submission.notebooks:
@@ -110,25 +155,24 @@ def _reason(result: dict) -> str:
     return (errors[-1] if errors else "nbgrader could not run it")[:300]
 
 
-def autograde(root: Path, assignments=(), *, out=print) -> bool:
-    """Autograde every submission of ``assignments`` (all when empty); True when every one was graded."""
-    from sqlalchemy.exc import SAWarning
+@dataclasses.dataclass
+class Outcome:
+    """A submission's grading: its ``score`` ("8/10"), or the ``reason`` it could not be graded (it got 0)."""
+    assignment: str
+    student: str
+    score: str | None
+    reason: str | None
+    seconds: float
 
-    # nbgrader re-creating a submission that ``forget`` removed makes SQLAlchemy warn on stderr.
-    warnings.filterwarnings("ignore", category=SAWarning)
-    nbgrader = api(root)
-    todo = jobs(root, assignments)
-    ok = True
-    for index, (assignment, student) in enumerate(todo, 1):
-        start = time.perf_counter()
-        forget(nbgrader, assignment, student)
-        result = _autograde_staged(nbgrader, assignment, student)
-        if result["success"]:
-            line = score(nbgrader, assignment, student)
-        else:
-            ok = False
-            reason = _reason(result)
-            record_failure(nbgrader, root, assignment, student, reason)
-            line = f"0 (not graded: {reason})"
-        out(f"[{index}/{len(todo)}] {student} {assignment} {line} in {time.perf_counter() - start:.1f} s")
-    return ok
+
+def grade_one(nbgrader, root: Path, assignment: str, student: str) -> Outcome:
+    """Autograde one submission in the course at ``root``, writing its gradebook and autograded copy."""
+    start = time.perf_counter()
+    forget(nbgrader, assignment, student)
+    result = _autograde_staged(nbgrader, assignment, student)
+    if result["success"]:
+        return Outcome(assignment, student, score(nbgrader, assignment, student), None,
+                       time.perf_counter() - start)
+    reason = _reason(result)
+    record_failure(nbgrader, root, assignment, student, reason)
+    return Outcome(assignment, student, None, reason, time.perf_counter() - start)

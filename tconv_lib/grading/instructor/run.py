@@ -1,0 +1,210 @@
+"""A grading run over a class: what to grade, where (serially, or on Dask), and what it reports.
+
+``autograde`` finds the submissions in ``submitted/``, leaves out those graded already from the
+same inputs (``ledger``), and grades the rest: one after another in this process (``serial``),
+or as Dask tasks (``worker.grade``) on a local cluster or an existing scheduler. Either way this
+process alone writes the gradebook and ``autograded/``, one submission at a time as results
+come in, so a stopped run keeps what it finished and a rerun grades the rest.
+
+On Dask, the course and the hidden checks (the Keras references, built here once) go to the
+workers once per run (``Client.scatter``). A worker that dies mid-task loses nothing: Dask gives
+its tasks to another worker, and each submission's result is recorded once, when it arrives.
+A task that fails (its workers kept dying, or a worker cannot grade) gives that submission a 0
+with the reason, and is not in the ledger: a rerun tries it again.
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import hashlib
+import multiprocessing
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from .. import cases
+from . import worker
+from .autograde import STAGING, Outcome, api, forget, grade_one, gradebook, jobs, record_failure
+from .cluster import ClusterError, dask_client
+from .ledger import Ledger, inputs_digest
+from .progress import Progress
+from .rows import import_submission, template
+
+
+@dataclasses.dataclass
+class Summary:
+    graded: int
+    failed: list[Outcome]
+    skipped: int
+    stopped: bool
+
+
+def autograde(root: Path, assignments=(), *, force: bool = False, serial: bool = False,
+              scheduler: str | None = None, workers: int | None = None, out=print, bar: bool = False) -> Summary:
+    """Grade every new or changed submission of ``assignments`` (all when empty); ``force``: all of them.
+
+    ``serial``: in this process. Else on Dask: ``scheduler`` (``tcp://host:8786``), or a local
+    cluster of ``workers`` processes (one per core by default). Raises ``ClusterError`` when the
+    cluster cannot be used; Ctrl-C stops the run (``Summary.stopped``).
+    """
+    nbgrader = api(root)
+    ledger = Ledger(root / nbgrader.coursedir.autograded_directory)
+    everything = jobs(root, assignments)
+    recorded = _recorded(nbgrader, {a for a, _ in everything})
+    todo = []
+    for assignment, student in everything:
+        digest = inputs_digest(root, assignment, student)
+        if force or not (ledger.current(assignment, student, digest) and (assignment, student) in recorded
+                         and _autograded(nbgrader, assignment, student).is_dir()):
+            todo.append((assignment, student, digest))
+    progress = Progress(len(todo), out=out, bar=bar)
+    where, retried, stopped = "in this process, one after another", 0, False
+    try:
+        if serial:
+            for assignment, student, digest in todo:
+                outcome = grade_one(nbgrader, root, assignment, student)
+                ledger.record(assignment, student, digest)
+                progress.finished(outcome)
+        elif todo:
+            course, modules = _course(nbgrader, root, sorted({a for a, _, _ in todo}))
+            building, pool = _build_elsewhere(modules)
+            try:
+                with dask_client(scheduler, workers) as (client, where):
+                    retried = _on_dask(client, course, building, nbgrader, root, todo, ledger, progress)
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+    except KeyboardInterrupt:
+        stopped = True
+    finally:
+        progress.close()
+    for line in progress.summary(where, skipped=len(everything) - len(todo), retried=retried, stopped=stopped):
+        out(line)
+    return Summary(progress.done, progress.failed, len(everything) - len(todo), stopped)
+
+
+def _autograded(nbgrader, assignment: str, student: str) -> Path:
+    coursedir = nbgrader.coursedir
+    return Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+
+
+def _recorded(nbgrader, assignments) -> set[tuple[str, str]]:
+    """(assignment, student) of every submission the gradebook holds."""
+    from nbgrader.api import MissingEntry
+
+    found = set()
+    with gradebook(nbgrader) as gb:
+        for assignment in assignments:
+            try:
+                found |= {(assignment, sub.student_id) for sub in gb.find_assignment(assignment).submissions}
+            except MissingEntry:
+                continue
+    return found
+
+
+def _course(nbgrader, root: Path, assignments: list[str]) -> tuple[worker.Course, list[str]]:
+    """What the workers get of the course for this run, and the checker modules ``assignments`` use."""
+    coursedir = nbgrader.coursedir
+    files = {"nbgrader_config.py": (root / "nbgrader_config.py").read_bytes()}
+    for folder in (coursedir.source_directory, coursedir.release_directory):
+        for assignment in assignments:
+            files.update({f"{folder}/{assignment}/{name}": data
+                          for name, data in worker.read_files(root / folder / assignment).items()})
+    with gradebook(nbgrader) as gb:
+        sources = [cell.source for a in assignments for nb in gb.find_assignment(a).notebooks
+                   for cell in nb.source_cells]
+    empty = template(coursedir.db_url)
+    digest = hashlib.sha256(empty)
+    for name, data in sorted(files.items()):
+        digest.update(f"{name}:{len(data)}:".encode() + data)
+    course = worker.Course(digest.hexdigest(), coursedir.course_id, files, empty, worker.library_digest())
+    return course, sorted(cases.checker_modules(sources))
+
+
+def _build_elsewhere(modules: list[str]):
+    """``cases.references(modules)`` in a process of its own, started now, while the cluster starts:
+    importing TensorFlow here would hold the interpreter lock that the cluster's start needs. The
+    process ends once the references are in (its exit, TensorFlow's teardown, is not waited for)."""
+    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    building = pool.submit(cases.references, modules)
+    building.add_done_callback(lambda _: pool.shutdown(wait=False))
+    return building, pool
+
+
+def _on_dask(client, course, building, nbgrader, root: Path, todo, ledger: Ledger, progress: Progress) -> int:
+    """Grade ``todo`` on ``client``'s cluster with the checks ``building`` builds; how many
+    submissions were graded again after their worker was lost."""
+    unfit = {address: problem for address, problem in client.run(worker.check, course).items() if problem}
+    if unfit:
+        raise ClusterError("; ".join(f"worker {address}: {problem}" for address, problem in sorted(unfit.items())))
+    shared = client.scatter([course, building.result()], broadcast=True, hash=False)
+    with gradebook(nbgrader) as gb:
+        return _dispatch(client, shared, gb, nbgrader, root, todo, ledger, progress)
+
+
+def _dispatch(client, shared, gb, nbgrader, root: Path, todo, ledger: Ledger, progress: Progress) -> int:
+    """Submit a few tasks per worker thread at a time (a big class is not all in memory), record
+    each result as it comes."""
+    from distributed import as_completed
+
+    waiting, running, futures = collections.deque(todo), {}, as_completed()
+    run_id = uuid.uuid4().hex[:8]
+
+    def submit() -> None:
+        assignment, student, digest = waiting.popleft()
+        forget(nbgrader, assignment, student, gb)  # as a serial run does: nothing old survives a regrade
+        folder = root / nbgrader.coursedir.submitted_directory / student / assignment
+        submission = worker.Submission(assignment, student, worker.read_files(folder))
+        future = client.submit(worker.grade, submission, *shared, pure=False,
+                               key=f"grade-{assignment}-{student}-{run_id}")
+        running[future.key] = assignment, student, digest, time.monotonic()
+        futures.add(future)
+
+    def fill() -> None:
+        slots = 2 * max(1, sum(client.nthreads().values()))
+        while waiting and len(running) < slots:
+            submit()
+
+    keys = [f"grade-{a}-{s}-{run_id}" for a, s, _ in todo]
+    try:
+        fill()
+        for future in futures:
+            assignment, student, digest, start = running.pop(future.key)
+            try:
+                graded = future.result()
+            except Exception as exc:  # noqa: BLE001 (KilledWorker, WorkerUnfit: that submission's failure)
+                reason = f"{type(exc).__name__}: {exc}"[:300]
+                record_failure(nbgrader, root, assignment, student, reason, gb)
+                outcome = Outcome(assignment, student, None, reason, time.monotonic() - start)
+            else:
+                _store(nbgrader, gb, graded)
+                ledger.record(assignment, student, digest)
+                outcome = graded.outcome
+            progress.finished(outcome)
+            fill()
+        return _retried(client, keys)
+    finally:
+        client.cancel(list(futures.futures))
+
+
+def _store(nbgrader, gb, graded: worker.Graded) -> None:
+    """A worker's result into the course: gradebook rows, then the autograded copy (staged, moved in)."""
+    coursedir, outcome = nbgrader.coursedir, graded.outcome
+    import_submission(gb, outcome.assignment, outcome.student, graded.rows)
+    staged = Path(coursedir.format_path(STAGING, outcome.student, outcome.assignment))
+    shutil.rmtree(staged, ignore_errors=True)
+    worker.write_files(staged, graded.files)
+    final = _autograded(nbgrader, outcome.assignment, outcome.student)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(staged, final)
+
+
+def _retried(client, keys: list[str]) -> int:
+    """How many of these tasks the scheduler sent to a worker more than once (theirs was lost)."""
+    # The scheduler's entries are ("scheduler", key, from state, to state, ...); workers' follow.
+    starts = collections.Counter(entry[1] for entry in client.story(*keys)
+                                 if entry[0] == "scheduler" and entry[3] == "processing")
+    return sum(1 for count in starts.values() if count > 1)

@@ -1,0 +1,159 @@
+"""Grading a class on Dask: the same gradebook as serial grading, a worker killed midway, reruns, Ctrl-C.
+
+A class of 20 generated submissions (``sample_class``: correct, partial, blank, failing, hostile,
+unreadable) is graded serially, then on a real cluster (``dask scheduler`` and two ``dask worker``
+processes started here on 127.0.0.1, one killed during the run), then on the command's own local
+cluster stopped by Ctrl-C and run again. Each time the gradebook must be the serial one.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from course import ENV, make_course, run
+
+from tconv_lib.grading.instructor.ledger import NAME as LEDGER
+from tconv_lib.grading.sample_class import write_class
+
+pytestmark = pytest.mark.nbgrader
+SIZE = 20
+SECRET_ENV = {**ENV, "TCONV_GRADING_SECRET": "dask-test"}
+DASK = Path(sys.executable).parent / "dask"
+AUTOGRADE = [sys.executable, "-m", "tconv_lib.grading.instructor", "autograde"]
+
+
+def gradebook_rows(course: Path) -> dict:
+    """Every submission's rows (all columns but keys), and the grades nbgrader exports."""
+    from nbgrader.api import Gradebook
+
+    from tconv_lib.grading.instructor.rows import export_submission
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tconv") as gb:
+        rows = {sub.student_id: export_submission(gb, "from-scratch", sub.student_id)
+                for sub in gb.find_assignment("from-scratch").submissions}
+    out = course / "grades.csv"
+    run(course, "nbgrader", "export", "--to", str(out), "--log-level=WARN")
+    with open(out, newline="") as f:
+        grades = sorted(tuple(row.items()) for row in csv.DictReader(f))
+    return {"rows": rows, "grades": grades}
+
+
+def progress_students(lines: list[str]) -> list[str]:
+    return [line.split()[1] for line in lines if line.startswith("[")]
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    """The course, each student's deserved score, and the serial run's gradebook."""
+    course = make_course(tmp_path_factory.mktemp("class"), ["from-scratch"])
+    expected = write_class(course, SIZE)
+    serial = run(course, "tconv_lib.grading.instructor", "autograde", "--serial", env=SECRET_ENV, check=False)
+    assert serial.returncode == 1, serial.stdout + serial.stderr  # the unreadable notebooks
+    assert sorted(progress_students(serial.stdout.splitlines())) == sorted(expected)
+    return course, expected, gradebook_rows(course)
+
+
+def test_serial_grading_gives_each_submission_its_deserved_score(classroom):
+    _, expected, serial = classroom
+    for student, deserved in expected.items():
+        grades = serial["rows"][student]["notebooks"]["from_scratch"]["grades"]
+        total = sum(g["auto_score"] or 0 for g in grades.values())
+        assert total == (deserved or 0), (student, total, deserved)
+
+
+class DaskCluster:
+    """``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, stopped on exit."""
+
+    def __init__(self, folder: Path, workers: int):
+        self.folder, self.count, self.processes = folder, workers, []
+
+    def __enter__(self):
+        scheduler_file = self.folder / "scheduler.json"
+        common = ["--no-dashboard", "--host", "127.0.0.1"]
+        self.processes.append(self._start([DASK, "scheduler", "--port", "0", "--scheduler-file", scheduler_file,
+                                           *common], "scheduler"))
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            assert time.monotonic() < deadline, "the scheduler did not start"
+            time.sleep(0.2)
+        time.sleep(0.2)
+        self.address = json.loads(scheduler_file.read_text())["address"]
+        self.workers = [self._start([DASK, "worker", self.address, "--nthreads", "1", "--no-nanny", *common],
+                                    f"worker{i}") for i in range(self.count)]
+        self.processes += self.workers
+        return self
+
+    def _start(self, command, name):
+        log = open(self.folder / f"{name}.log", "w")
+        return subprocess.Popen([str(c) for c in command], env=ENV, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=self.folder, start_new_session=True)
+
+    def __exit__(self, *exc):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_a_separate_cluster_with_a_worker_killed_midway_grades_as_serial_and_a_rerun_does_nothing(
+        classroom, tmp_path):
+    course, expected, serial = classroom
+    with DaskCluster(tmp_path, workers=2) as cluster:
+        grading = subprocess.Popen([*AUTOGRADE, "--force", "--scheduler", cluster.address], cwd=course,
+                                   env=SECRET_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines, killed_after = [], None
+        for line in grading.stdout:
+            lines.append(line.rstrip("\n"))
+            if killed_after is None and len(progress_students(lines)) == 4:
+                cluster.workers[0].kill()  # mid-run: its tasks go to the other worker
+                killed_after = len(lines)
+        assert grading.wait(timeout=300) == 1, "\n".join(lines) + grading.stderr.read()  # the unreadable ones
+        assert cluster.workers[0].wait() == -signal.SIGKILL
+        students = progress_students(lines)
+        assert killed_after is not None and len(progress_students(lines[killed_after:])) > 2, "killed too late"
+        assert sorted(students) == sorted(expected), "each submission is recorded exactly once"
+        assert any("graded again after a worker was lost" in line for line in lines), lines
+        assert gradebook_rows(course) == serial
+        rerun = subprocess.run([*AUTOGRADE, "--scheduler", cluster.address], cwd=course, env=SECRET_ENV,
+                               capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert progress_students(rerun.stdout.splitlines()) == []
+    assert "graded 0 of 0 submissions" in rerun.stdout and f"{SIZE} unchanged since graded" in rerun.stdout
+    ledger = [json.loads(line) for line in (course / "autograded" / LEDGER).read_text().splitlines()]
+    assert len(ledger) == 2 * SIZE  # the serial run's and the Dask run's: the rerun recorded nothing
+
+
+def test_ctrl_c_stops_a_local_cluster_run_cleanly_and_a_rerun_finishes_it(classroom):
+    course, expected, serial = classroom
+    grading = subprocess.Popen([*AUTOGRADE, "--force", "--workers", "2"], cwd=course, env=SECRET_ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    lines = []
+    for line in grading.stdout:
+        lines.append(line.rstrip("\n"))
+        if len(progress_students(lines)) == 3:
+            os.killpg(grading.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
+            break
+    lines += grading.stdout.read().splitlines()
+    assert grading.wait(timeout=120) == 130, "\n".join(lines) + grading.stderr.read()
+    assert any(line.startswith("stopped: graded ") for line in lines), lines
+    with pytest.raises(ProcessLookupError):
+        os.killpg(grading.pid, 0)  # no worker process left behind
+    finished = progress_students(lines)
+    assert 3 <= len(finished) < SIZE
+    rest = subprocess.run(AUTOGRADE, cwd=course, env=SECRET_ENV, capture_output=True, text=True, timeout=300)
+    assert rest.returncode in (0, 1), rest.stdout + rest.stderr
+    regraded = progress_students(rest.stdout.splitlines())
+    assert sorted(finished + regraded) == sorted(expected)  # the rest, and only the rest
+    assert gradebook_rows(course) == serial
