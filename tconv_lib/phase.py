@@ -5,18 +5,13 @@ full scatter. Write ``i * d = m * s + a`` with ``0 <= a < s``: the tap lands in 
 ``r + m`` (a block is ``s`` consecutive rows) at *phase* ``a``. So block ``q``, phase ``a`` is
 ``sum_i x[q - m_i] * kernel[i]`` over the taps of phase ``a``: for each of the ``s x s``
 phases, a stride-1 correlation of the input with a small *sub-kernel* of about
-``T x T`` taps, ``T = ceil(k / s)``. All phases read the same input windows, so one im2col
+``ceil(k / s) x ceil(k / s)`` taps. All phases read the same input windows, so one im2col
 feeds them all, and interleaving the phases (block ``q``, phase ``a`` -> row ``q * s + a``)
 while cropping Keras's padding gives the output. Nothing is multiplied by an inserted zero.
 
-Two neighbouring block rows read ``T - 1`` window rows in common. When ``T`` is 2 or 3 the
-rows are computed two blocks at a time by Winograd's minimal filtering F(2, T) (Lavin and
-Gray, 2016, arXiv:1509.09308): the ``T + 1`` input rows of a pair are mixed into ``T + 1``
-sums and differences (``B^T``), each is multiplied by one mix of the sub-kernel's rows
-(``G``), and the two block rows are sums and differences of those ``T + 1`` products
-(``A^T``): ``T + 1`` matrix products per pair instead of ``2 T`` (3 instead of 4 for a
-4 x 4 kernel with stride 2). The sums round differently from a direct sum, by a few units in
-the last place: the same numbers as Keras to float32 precision, not bit for bit.
+Phase rows whose taps sit in the same window rows (all of them when ``s`` divides ``k``) share
+one matrix product, the patches times their sub-kernels side by side; each row of blocks is
+then copied into its output row, cropped, with the bias added in the same copy.
 """
 from __future__ import annotations
 
@@ -76,19 +71,10 @@ def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan):
     return sub
 
 
-#: Winograd's minimal filtering F(2, T) for the window sizes where it pays, as (B^T, G, A^T):
-#: for T + 1 input rows d and taps g, the two outputs sum_u d[e + u] g[u] (e = 0, 1) are
-#: A^T ((G g) * (B^T d)), T + 1 products instead of 2T. B^T and A^T hold only 0 and +-1,
-#: with a +1 in every row (see ``_signed_sum``).
-WINOGRAD = {
-    2: ([[1, -1, 0], [0, 1, 0], [0, -1, 1]], [[1, 0], [1, 1], [0, 1]], [[1, 1, 0], [0, 1, 1]]),
-    3: ([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
-        [[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]], [[1, 1, 1, 0], [0, 1, -1, -1]]),
-}
-#: Winograd only where a product's depth (window columns x C_in) is at least this: shallower
-#: products are bound by memory, and Winograd's extra sums cost more than the saved
-#: multiplications (FCN-32s's 2 x 21 doubled its time).
-WINOGRAD_DEPTH = 128
+#: The widest product (phase rows x s x C_out values per patch) that phase rows share: wider
+#: products are faster per multiply-add, up to here; beyond, a cache-sized chunk has too few
+#: patch rows (FCN-32s's 32 phase rows of 672 each ran at half speed as one product).
+_PRODUCT_VALUES = 512
 
 
 def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -> np.ndarray:
@@ -102,88 +88,54 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
                   zip(in_shape, kernel.shape[:2], strides, dilation_rate, crop, out_shape))
     sub = _sub_kernels(kernel, strides, rows, cols)  # (Th, Tw, C_in, sh, sw, C_out)
     depth, lanes = cols.size * c_in, sw * c_out  # patch values per window row; products per block
-    # Phase row a has taps in window rows [first, last) only (fewer when s does not divide k):
-    # a contiguous range of the patch columns, so its product skips the other rows' zero taps.
-    spans = []
+    # Phase row a has taps in the window rows [first, last) only (fewer when s does not divide
+    # k): a contiguous range of the patch columns, so its product skips the other rows' zero
+    # taps. Neighbouring phase rows with the same range share one product (when s divides k,
+    # all do): (patches, rows * depth) @ (rows * depth, phase rows * sw * C_out).
+    groups = []  # [(first, last), first phase row, phase rows]
     for a in range(sh):
         used = rows.window[rows.phase == a]  # none when s > k: a product of zeros, the bias
-        spans.append((used.min(), used.max() + 1) if used.size else (0, 0))
-    if (dilation_rate[0] == 1 and rows.size in WINOGRAD and depth >= WINOGRAD_DEPTH
-            and (rows.size + 1) * sh < 2 * sum(last - first for first, last in spans)):
-        pair, source, window, rows_out, products, outputs = _winograd_plan(x, sub, rows, cols)
-    else:  # one block row per tile, and one product per phase row
-        pair, source, window, rows_out = 1, pad_or_crop(x, rows.pads, cols.pads), (rows.size, 1), rows.blocks
-        products = [(slice(first * depth, last * depth), sub[first:last, :, :, a].reshape(-1, lanes))
-                    for a, (first, last) in enumerate(spans)]
-        outputs = [(0, slice(a, a + 1), [(1, a)]) for a in range(sh)]
+        span = (used.min(), used.max() + 1) if used.size else (0, 0)
+        if groups and groups[-1][0] == span and (groups[-1][2] + 1) * lanes <= _PRODUCT_VALUES:
+            groups[-1][2] += 1
+        else:
+            groups.append([span, a, 1])
+    products = [(slice(first * depth, last * depth), a,
+                 sub[first:last, :, :, a: a + count].reshape((last - first) * depth, count * lanes))
+                for (first, last), a, count in groups]
     y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
     lines = y.reshape(n, out_shape[0], -1)  # each output row as one contiguous line
     bias_lanes = None if bias is None else np.tile(bias, sw)
-    step = pair * sh  # output rows from one tile to the next
-    widths = [weights.shape[1] for _, weights in products]
-    if pair > 1:  # room for the block rows' sums of products
-        widths.append(sh * lanes)
-    buffers = None
-    for images, tile_rows, patches in patch_chunks(source, (window[0], cols.size), (window[1], 1), dilation_rate,
-                                                   (rows_out, cols.blocks), sum(widths)):
-        m = patches.shape[0]
-        if buffers is None or buffers[0].shape[0] < m:
-            buffers = [np.empty((m, width), dtype=x.dtype) for width in widths]
-        results = [np.matmul(patches[:, taps], weights, out=buffer[:m])
-                   for (taps, weights), buffer in zip(products, buffers)]
-        images, tile_rows = range(n)[images], range(rows_out)[tile_rows]
-        for e, phase_rows, terms in outputs:  # block row e of each tile, these phase rows
-            block_rows = (results[terms[0][1]] if len(terms) == 1 else
-                          _signed_sum([(c, results[p]) for c, p in terms], buffers[-1][:m]))
-            block_rows = block_rows.reshape(len(images), len(tile_rows), cols.blocks, -1, lanes)
-            for k, a in enumerate(range(sh)[phase_rows]):
-                start = e * sh + a + rows.offset  # its output row in tile 0
-                lo = max(tile_rows.start, math.ceil(-start / step))
-                hi = min(tile_rows.stop, math.ceil((out_shape[0] - start) / step))
+    width = max(weights.shape[1] for *_, weights in products)
+    buffer = np.empty(0, dtype=x.dtype)
+    for images, block_rows, patches in patch_chunks(
+            pad_or_crop(x, rows.pads, cols.pads), (rows.size, cols.size), (1, 1), dilation_rate,
+            (rows.blocks, cols.blocks), width):
+        if buffer.size < patches.shape[0] * width:
+            buffer = np.empty(patches.shape[0] * width, dtype=x.dtype)
+        images, block_rows = range(n)[images], range(rows.blocks)[block_rows]
+        for taps, first_row, weights in products:
+            out = buffer[: patches.shape[0] * weights.shape[1]].reshape(patches.shape[0], -1)
+            blocks = np.matmul(patches[:, taps], weights, out=out)
+            blocks = blocks.reshape(len(images), len(block_rows), cols.blocks, -1, lanes)
+            for k in range(blocks.shape[3]):
+                # Block row q, phase a is output row q * sh + a + offset; keep those inside the output.
+                start = first_row + k + rows.offset
+                lo = max(block_rows.start, math.ceil(-start / sh))
+                hi = min(block_rows.stop, math.ceil((out_shape[0] - start) / sh))
                 if lo < hi:
-                    _place(lines[images.start: images.stop, lo * step + start: (hi - 1) * step + start + 1: step],
-                           block_rows[:, lo - tile_rows.start: hi - tile_rows.start, :, k],
+                    _place(lines[images.start: images.stop, lo * sh + start: (hi - 1) * sh + start + 1: sh],
+                           blocks[:, lo - block_rows.start: hi - block_rows.start, :, k],
                            -cols.offset * c_out, bias_lanes)
     return y
-
-
-def _winograd_plan(x, sub, rows: AxisPlan, cols: AxisPlan):
-    """F(2, T) along the rows: tile t is block rows 2t and 2t + 1, from padded input rows 2t .. 2t + T.
-
-    Returns what ``conv2d_transpose`` iterates over: 2 block rows per tile; the ``T + 1``
-    mixed input rows of every tile (``B^T``), (N, tiles * (T + 1), Wp, C_in), read as windows
-    of ``T + 1`` rows, ``T + 1`` apart; the tile count; one product per mixed row (its patch
-    columns, the sub-kernel rows mixed by ``G``); each block row's signed sum of products (``A^T``).
-    """
-    bt, g, at = (np.asarray(m, dtype=x.dtype) for m in WINOGRAD[rows.size])
-    tiles = -(-rows.blocks // 2)
-    padded = pad_or_crop(x, (rows.pads[0], rows.pads[1] + 2 * tiles - rows.blocks), cols.pads)
-    mixed = np.empty((x.shape[0], tiles, len(bt), *padded.shape[2:]), dtype=x.dtype)
-    for p, coefficients in enumerate(bt):
-        _signed_sum([(c, padded[:, i: i + 2 * tiles: 2]) for i, c in enumerate(coefficients) if c],
-                    mixed[:, :, p])
-    depth = cols.size * x.shape[3]
-    weights = np.tensordot(g, sub, axes=1).reshape(len(g), depth, -1)
-    products = [(slice(p * depth, (p + 1) * depth), w) for p, w in enumerate(weights)]
-    outputs = [(e, slice(None), [(c, p) for p, c in enumerate(row) if c]) for e, row in enumerate(at)]
-    return 2, mixed.reshape(x.shape[0], -1, *padded.shape[2:]), (len(bt), len(bt)), tiles, products, outputs
-
-
-def _signed_sum(terms, out):
-    """``out`` = the sum of ``c * array`` over ``terms``, (c, array) with c = +-1, at least one +1."""
-    (_, first), *rest = sorted(terms, key=lambda term: -term[0])
-    if not rest:
-        np.copyto(out, first)
-    for k, (c, array) in enumerate(rest):
-        (np.add if c > 0 else np.subtract)(first if k == 0 else out, array, out=out)
-    return out
 
 
 def _place(target, blocks, shift, bias):
     """``target[..., j] = blocks[..., r, l] (+ bias[l])`` for ``j = r * L + l - shift`` inside ``target``.
 
-    target: (..., T), its last axis contiguous (output lines); blocks: (..., nb, L). The blocks
-    wholly inside go in one copy, the cut ones at either end in one more each.
+    target: (..., T), its last axis contiguous (output rows as lines); blocks: (..., nb, L), a
+    block being one block column's ``sw`` phases. The blocks wholly inside go in one copy, a
+    block cut at either end in one more each.
     """
     L, T = blocks.shape[-1], target.shape[-1]
     first, stop = -(-shift // L), (shift + T) // L  # the blocks wholly inside: [first, stop)
@@ -198,8 +150,8 @@ def _place(target, blocks, shift, bias):
             pieces.append((target[..., :head], blocks[..., first - 1, L - head:], slice(L - head, None)))
         if tail:
             pieces.append((target[..., T - tail:], blocks[..., stop, :tail], slice(None, tail)))
-    for line, values, lanes in pieces:
+    for line, values, part in pieces:
         if bias is None:
             np.copyto(line, values)
         else:
-            np.add(values, bias[lanes], out=line)
+            np.add(values, bias[part], out=line)
