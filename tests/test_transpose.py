@@ -86,12 +86,12 @@ def test_phase_in_small_chunks_equals_the_scatter(config):
 
 def test_phase_output_narrower_than_one_block():
     # "same" with output_padding can make Keras's output narrower than s: each output row then
-    # lies inside one block of s phases (kernel 7, stride 3: 1 column).
+    # lies inside one block of s phases (kernel 5, stride 4: 1 column, phase 2 of its block).
     rng = np.random.default_rng(2)
-    x, k = rng.standard_normal((1, 2, 1, 2)), rng.standard_normal((7, 7, 3, 2))
-    kwargs = dict(strides=3, padding="same", output_padding=0)
+    x, k = rng.standard_normal((1, 2, 1, 2)), rng.standard_normal((5, 5, 3, 2))
+    kwargs = dict(strides=4, padding="same", output_padding=0)
     y = conv2d_transpose(x, k, **kwargs)
-    assert y.shape == (1, 4, 1, 3)
+    assert y.shape[2] == 1
     np.testing.assert_allclose(y, conv2d_transpose(x, k, method="scatter", **kwargs), rtol=1e-12, atol=1e-12)
 
 
