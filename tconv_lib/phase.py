@@ -8,10 +8,6 @@ phases, a stride-1 correlation of the input with a small *sub-kernel* of about
 ``ceil(k / s) x ceil(k / s)`` taps. All phases read the same input windows, so one im2col
 feeds them all, and interleaving the phases (block ``q``, phase ``a`` -> row ``q * s + a``)
 while cropping Keras's padding gives the output. Nothing is multiplied by an inserted zero.
-
-Phase rows whose taps sit in the same window rows (all of them when ``s`` divides ``k``) share
-one matrix product, the patches times their sub-kernels side by side; each row of blocks is
-then copied into its output row, cropped, with the bias added in the same copy.
 """
 from __future__ import annotations
 
@@ -71,87 +67,58 @@ def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan):
     return sub
 
 
-#: The widest product (phase rows x s x C_out values per patch) that phase rows share: wider
-#: products are faster per multiply-add, up to here; beyond, a cache-sized chunk has too few
-#: patch rows (FCN-32s's 32 phase rows of 672 each ran at half speed as one product).
-_PRODUCT_VALUES = 512
-
-
 def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -> np.ndarray:
     """Keras's Conv2DTranspose by phases; arguments already checked (see ``transpose.conv2d_transpose``).
 
     x: (N, H, W, C_in); kernel: (kh, kw, C_out, C_in); bias: (C_out,) or None; ``out_shape``
     and ``crop`` from ``shapes``. Returns a C-contiguous (N, H_out, W_out, C_out).
     """
-    (n, *in_shape, c_in), (sh, sw), c_out = x.shape, strides, kernel.shape[2]
+    (n, *in_shape, _), (sh, sw), c_out = x.shape, strides, kernel.shape[2]
     rows, cols = (axis_plan(i, k, s, d, c[0], o) for i, k, s, d, c, o in
                   zip(in_shape, kernel.shape[:2], strides, dilation_rate, crop, out_shape))
-    sub = _sub_kernels(kernel, strides, rows, cols)  # (Th, Tw, C_in, sh, sw, C_out)
-    depth, lanes = cols.size * c_in, sw * c_out  # patch values per window row; products per block
-    # Phase row a has taps in the window rows [first, last) only (fewer when s does not divide
-    # k): a contiguous range of the patch columns, so its product skips the other rows' zero
-    # taps. Neighbouring phase rows with the same range share one product (when s divides k,
-    # all do): (patches, rows * depth) @ (rows * depth, phase rows * sw * C_out).
-    groups = []  # [(first, last), first phase row, phase rows]
+    # Phase row a uses the window rows [first, last) only (fewer when s does not divide k):
+    # the patches' columns for those rows are one contiguous range, so its matrix product
+    # skips the zero taps of the other rows. Its weights: (window taps * C_in, sw * C_out).
+    depth = cols.size * x.shape[3]
+    phase_rows = []
     for a in range(sh):
-        used = rows.window[rows.phase == a]  # none when s > k: a product of zeros, the bias
-        span = (used.min(), used.max() + 1) if used.size else (0, 0)
-        if groups and groups[-1][0] == span and (groups[-1][2] + 1) * lanes <= _PRODUCT_VALUES:
-            groups[-1][2] += 1
-        else:
-            groups.append([span, a, 1])
-    products = [(slice(first * depth, last * depth), a,
-                 sub[first:last, :, :, a: a + count].reshape((last - first) * depth, count * lanes))
-                for (first, last), a, count in groups]
+        taps = np.flatnonzero(rows.phase == a)
+        if taps.size:
+            first, last = rows.window[taps].min(), rows.window[taps].max() + 1
+            part = rows._replace(window=rows.window[taps] - first, phase=np.zeros_like(taps),
+                                 size=last - first)
+            weights = _sub_kernels(kernel[taps], (1, sw), part, cols).reshape(-1, sw * c_out)
+            phase_rows.append((slice(first * depth, last * depth), weights))
+        else:  # s > k: no tap lands on this phase row
+            phase_rows.append(None)
     y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
-    lines = y.reshape(n, out_shape[0], -1)  # each output row as one contiguous line
-    bias_lanes = None if bias is None else np.tile(bias, sw)
-    width = max(weights.shape[1] for *_, weights in products)
-    buffer = np.empty(0, dtype=x.dtype)
+    # Block column q, phase b lands on output column q * sw + b + offset: a contiguous range.
+    columns = slice(-cols.offset, -cols.offset + out_shape[1])
+    products = None
     for images, block_rows, patches in patch_chunks(
             pad_or_crop(x, rows.pads, cols.pads), (rows.size, cols.size), (1, 1), dilation_rate,
-            (rows.blocks, cols.blocks), width):
-        if buffer.size < patches.shape[0] * width:
-            buffer = np.empty(patches.shape[0] * width, dtype=x.dtype)
-        images, block_rows = range(n)[images], range(rows.blocks)[block_rows]
-        for taps, first_row, weights in products:
-            out = buffer[: patches.shape[0] * weights.shape[1]].reshape(patches.shape[0], -1)
-            blocks = np.matmul(patches[:, taps], weights, out=out)
-            blocks = blocks.reshape(len(images), len(block_rows), cols.blocks, -1, lanes)
-            for k in range(blocks.shape[3]):
-                # Block row q, phase a is output row q * sh + a + offset; keep those inside the output.
-                start = first_row + k + rows.offset
-                lo = max(block_rows.start, math.ceil(-start / sh))
-                hi = min(block_rows.stop, math.ceil((out_shape[0] - start) / sh))
-                if lo < hi:
-                    _place(lines[images.start: images.stop, lo * sh + start: (hi - 1) * sh + start + 1: sh],
-                           blocks[:, lo - block_rows.start: hi - block_rows.start, :, k],
-                           -cols.offset * c_out, bias_lanes)
+            (rows.blocks, cols.blocks), sw * c_out):
+        if products is None or products.shape[0] < patches.shape[0]:
+            products = np.empty((patches.shape[0], sw * c_out), dtype=x.dtype)
+        images = range(n)[images]
+        block_rows = range(rows.blocks)[block_rows]
+        for a, phase_row in enumerate(phase_rows):
+            # Block row q, phase a is output row q * sh + a + offset; keep those inside the output.
+            start = a + rows.offset
+            lo = max(block_rows.start, math.ceil(-start / sh))
+            hi = min(block_rows.stop, math.ceil((out_shape[0] - start) / sh))
+            if lo >= hi:
+                continue
+            target = y[images.start: images.stop, lo * sh + start: (hi - 1) * sh + start + 1: sh]
+            if phase_row is None:
+                target[...] = 0 if bias is None else bias
+                continue
+            taps, weights = phase_row
+            phase = np.matmul(patches[:, taps], weights, out=products[: patches.shape[0]])
+            phase = phase.reshape(len(images), len(block_rows), -1, c_out)
+            source = phase[:, lo - block_rows.start: hi - block_rows.start, columns]
+            if bias is None:
+                np.copyto(target, source)
+            else:
+                np.add(source, bias, out=target)
     return y
-
-
-def _place(target, blocks, shift, bias):
-    """``target[..., j] = blocks[..., r, l] (+ bias[l])`` for ``j = r * L + l - shift`` inside ``target``.
-
-    target: (..., T), its last axis contiguous (output rows as lines); blocks: (..., nb, L), a
-    block being one block column's ``sw`` phases. The blocks wholly inside go in one copy, a
-    block cut at either end in one more each.
-    """
-    L, T = blocks.shape[-1], target.shape[-1]
-    first, stop = -(-shift // L), (shift + T) // L  # the blocks wholly inside: [first, stop)
-    if first > stop:  # the whole line inside one block
-        lo = shift - stop * L
-        pieces = [(target, blocks[..., stop, lo: lo + T], slice(lo, lo + T))]
-    else:
-        head, tail = first * L - shift, shift + T - stop * L
-        whole = target[..., head: T - tail]
-        pieces = [(whole.reshape(*whole.shape[:-1], stop - first, L), blocks[..., first: stop, :], slice(None))]
-        if head:
-            pieces.append((target[..., :head], blocks[..., first - 1, L - head:], slice(L - head, None)))
-        if tail:
-            pieces.append((target[..., T - tail:], blocks[..., stop, :tail], slice(None, tail)))
-    for line, values, part in pieces:
-        if bias is None:
-            np.copyto(line, values)
-        else:
-            np.add(values, bias[part], out=line)
