@@ -84,6 +84,17 @@ def test_phase_in_small_chunks_equals_the_scatter(config):
         np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12, err_msg=f"{chunk} {kwargs}")
 
 
+def test_phase_output_narrower_than_one_block():
+    # "same" with output_padding can make Keras's output narrower than s: each output row then
+    # lies inside one block of s phases (kernel 5, stride 4: 1 column, phase 2 of its block).
+    rng = np.random.default_rng(2)
+    x, k = rng.standard_normal((1, 2, 1, 2)), rng.standard_normal((5, 5, 3, 2))
+    kwargs = dict(strides=4, padding="same", output_padding=0)
+    y = conv2d_transpose(x, k, **kwargs)
+    assert y.shape[2] == 1
+    np.testing.assert_allclose(y, conv2d_transpose(x, k, method="scatter", **kwargs), rtol=1e-12, atol=1e-12)
+
+
 def test_phase_kernel_splits_the_taps_by_phase():
     # k = 5, s = 2 along the rows: phase 0 takes taps 0, 2, 4 and phase 1 taps 1, 3, each in
     # reverse order (window position u reads input pixel q - (2 - u)); phase 1's third tap is 0.
