@@ -86,9 +86,13 @@ GRADING_SECRET := .grading_secret
 $(GRADING_SECRET):
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(16))" > $@
 
-# Autograde every submission (or ASSIGNMENT=name), one progress line per submission.
+# Autograde every new or changed submission (or ASSIGNMENT=name) on a local Dask cluster, one
+# worker per core (WORKERS=n), or on an existing one (SCHEDULER=tcp://host:8786), or SERIAL=1;
+# FORCE=1 regrades everything. One line per submission, a progress bar, a summary.
 autograde: $(STAMP) $(SANDBOX_STAMP) $(GRADING_SECRET)
-	TCONV_GRADING_SECRET="$$(cat $(GRADING_SECRET))" $(PY) -m tconv_lib.grading.instructor autograde $(ASSIGNMENT)
+	TCONV_GRADING_SECRET="$$(cat $(GRADING_SECRET))" $(PY) -m tconv_lib.grading.instructor autograde \
+		$(ASSIGNMENT) $(if $(FORCE),--force) $(if $(SERIAL),--serial) $(if $(WORKERS),--workers $(WORKERS)) \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 feedback: $(STAMP)
 	@for a in $(if $(ASSIGNMENT),$(ASSIGNMENT),$(sort $(ASSIGNMENTS))); do \

@@ -324,3 +324,24 @@ def test_hidden_checks_do_not_repeat_the_students_exception_message():
     hidden = _rejects(from_scratch.hidden_Conv2D, leaky, "raised ValueError (its message is not shown")
     assert "inputs were" not in hidden
     assert "inputs were" in _rejects(from_scratch.visible_Conv2D, leaky, "raised ValueError: ")
+
+
+def test_a_worker_given_the_references_uses_them_and_builds_none_of_its_own(monkeypatch):
+    """On a Dask worker a check built there would draw its cases with the worker's secret."""
+    from tconv_lib.grading import cases, core, from_scratch
+
+    monkeypatch.setattr(cases, "_BUILT", {})
+    monkeypatch.setattr(cases, "_INSTALLED_ONLY", False)
+    modules = cases.checker_modules(["from tconv_lib.grading.from_scratch import hidden_Conv2D\nimport numpy"])
+    assert modules == {"tconv_lib.grading.from_scratch"}
+    built = cases.references(sorted(modules))
+    assert set(built) == {"tconv_lib.grading.from_scratch.hidden_Conv2D",
+                          "tconv_lib.grading.from_scratch.hidden_Conv2DTranspose"}
+    cases.install({})
+    with pytest.raises(RuntimeError, match="not among the references"):
+        from_scratch.hidden_Conv2D(lambda X, W, padding="valid", strides=(1, 1): X)
+    cases.install(built)
+    assert cases.built("tconv_lib.grading.from_scratch.hidden_Conv2D") is built[
+        "tconv_lib.grading.from_scratch.hidden_Conv2D"]
+    with pytest.raises(core.GradingFailure):
+        from_scratch.hidden_Conv2D(lambda X, W, padding="valid", strides=(1, 1): X)

@@ -135,6 +135,14 @@ def test_a_separate_cluster_with_a_worker_killed_midway_grades_as_serial_and_a_r
     assert len(ledger) == 2 * SIZE  # the serial run's and the Dask run's: the rerun recorded nothing
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_ctrl_c_stops_a_local_cluster_run_cleanly_and_a_rerun_finishes_it(classroom):
     course, expected, serial = classroom
     grading = subprocess.Popen([*AUTOGRADE, "--force", "--workers", "2"], cwd=course, env=SECRET_ENV,
@@ -146,14 +154,36 @@ def test_ctrl_c_stops_a_local_cluster_run_cleanly_and_a_rerun_finishes_it(classr
             os.killpg(grading.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
             break
     lines += grading.stdout.read().splitlines()
-    assert grading.wait(timeout=120) == 130, "\n".join(lines) + grading.stderr.read()
+    assert grading.wait(timeout=120) == 130, "\n".join(lines)
     assert any(line.startswith("stopped: graded ") for line in lines), lines
-    with pytest.raises(ProcessLookupError):
-        os.killpg(grading.pid, 0)  # no worker process left behind
+    assert not any("Traceback" in line for line in grading.stderr.read().splitlines())
+    deadline = time.monotonic() + 15  # no process of the run left behind (the last ones being reaped)
+    while _group_alive(grading.pid):
+        assert time.monotonic() < deadline, "processes of the stopped run are still there"
+        time.sleep(0.2)
     finished = progress_students(lines)
     assert 3 <= len(finished) < SIZE
+    # Those under way were forgotten, as in a serial run (no old grade, no autograded copy); the
+    # others keep their grades, from the same files.
+    recorded = set(gradebook_rows(course)["rows"])
+    under_way = sorted(set(expected) - recorded)
+    assert under_way and not set(under_way) & set(finished)
+    assert not any((course / "autograded" / student / "from-scratch").exists() for student in under_way)
     rest = subprocess.run(AUTOGRADE, cwd=course, env=SECRET_ENV, capture_output=True, text=True, timeout=300)
     assert rest.returncode in (0, 1), rest.stdout + rest.stderr
-    regraded = progress_students(rest.stdout.splitlines())
-    assert sorted(finished + regraded) == sorted(expected)  # the rest, and only the rest
+    assert sorted(progress_students(rest.stdout.splitlines())) == under_way  # the rest, and only the rest
     assert gradebook_rows(course) == serial
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--scheduler", "tcp://127.0.0.1:9", "--wait", "2"], "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
+    (["--scheduler", "nonsense://here", "--wait", "2"], "cannot reach the Dask scheduler at nonsense://here"),
+    (["--workers", "0"], "--workers: must be at least 1, got 0"),
+    (["--wait", "soon"], "--wait: must be a whole number, got 'soon'"),
+])
+def test_a_cluster_that_cannot_be_used_is_a_clear_error_and_grades_nothing(classroom, options, message):
+    course = classroom[0]
+    result = subprocess.run([*AUTOGRADE, "--force", *options], cwd=course, env=SECRET_ENV, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not progress_students(result.stdout.splitlines())

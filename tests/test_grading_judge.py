@@ -362,9 +362,14 @@ def test_collect_files_every_submission(graded):
         assert (course / "submitted" / student / "from-scratch" / "from_scratch.ipynb").exists()
 
 
-def test_autograde_prints_a_progress_line_per_submission(graded):
-    lines = graded[2].strip().splitlines()
+def test_autograde_prints_a_progress_line_per_submission_and_a_summary(graded):
+    output = graded[2].strip().splitlines()
+    lines = [line for line in output if line.startswith("[")]
     assert len(lines) == len(SUBMISSIONS) + 1
+    assert f"graded {len(lines)} of {len(lines)} submissions" in output[len(lines)]
+    assert output[-2:] == ["1 not graded (0 points, reason in their feedback):",
+                           "  corrupt from-scratch: " + next(line for line in lines if " corrupt " in line)
+                           .split("(not graded: ")[1].rsplit(") in ", 1)[0]]
     for index, line in enumerate(lines, 1):
         assert line.startswith(f"[{index}/{len(lines)}] "), line
         if " corrupt " in line:

@@ -267,6 +267,8 @@ def reply(fd: int, tree: dict) -> None:
 
 def main() -> None:
     requests, replies = int(sys.argv[1]), int(sys.argv[2])
+    # Ctrl-C as in any kernel, whatever the grader ignores (a parallel run's workers ignore it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # Nothing inherited but the two pipes; C-level writes to stdout/stderr go nowhere.
     for fd in map(int, os.listdir("/proc/self/fd")):
         if fd > 2 and fd not in (requests, replies):

@@ -24,7 +24,10 @@ from .collect import CollectError, collect
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -40,10 +43,12 @@ def main(argv=None) -> int:
     grade.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     grade.add_argument("--force", action="store_true", help="regrade submissions graded already")
     where = grade.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", default=os.environ.get("SCHEDULER") or None,
-                       help="an existing Dask scheduler, tcp://host:8786 (default: $SCHEDULER, else a local cluster)")
+    where.add_argument("--scheduler", help="an existing Dask scheduler, tcp://host:8786 or tls://host:8786 "
+                                           "(default: $SCHEDULER, unless --workers or --serial; else a local cluster)")
     where.add_argument("--workers", type=_positive, help="worker processes of the local cluster (default: one per core)")
     where.add_argument("--serial", action="store_true", help="grade one after another in this process")
+    grade.add_argument("--wait", type=_positive, default=60, metavar="SECONDS",
+                       help="how long to wait for the scheduler and a first worker (default: 60)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if args.command == "collect":
@@ -62,19 +67,20 @@ def main(argv=None) -> int:
 
 def _autograde(root: Path, args) -> int:
     from .autograde import api, sandbox_problem
-    from .cluster import ClusterError
+    from .cluster import RunError
     from .run import autograde
 
-    if not args.scheduler:  # this machine grades (workers elsewhere are checked when they join)
+    scheduler = args.scheduler or (None if args.serial or args.workers else os.environ.get("SCHEDULER") or None)
+    if not scheduler:  # this machine grades (a cluster's workers are checked before the run)
         problem = sandbox_problem(api(root))
         if problem:
             print(f"autograde: {problem}.", file=sys.stderr)
             return 2
     try:
         summary = autograde(root, args.assignments, force=args.force, serial=args.serial,
-                            scheduler=args.scheduler, workers=args.workers,
+                            scheduler=scheduler, workers=args.workers, wait_s=args.wait,
                             out=lambda line: print(line, flush=True), bar=sys.stderr.isatty())
-    except ClusterError as exc:
+    except RunError as exc:
         print(f"autograde: {exc}", file=sys.stderr)
         return 2
     return 130 if summary.stopped else 1 if summary.failed else 0

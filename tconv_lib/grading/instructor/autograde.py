@@ -80,6 +80,12 @@ def gradebook(nbgrader, gb=None):
                                                                        nbgrader.coursedir.course_id)
 
 
+def autograded_path(nbgrader, assignment: str, student: str) -> Path:
+    """``autograded/<student>/<assignment>`` (as the course's configuration names it)."""
+    coursedir = nbgrader.coursedir
+    return Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+
+
 def forget(nbgrader, assignment: str, student: str, gb=None) -> None:
     """Remove a submission's grade and autograded copy: nothing old survives a regrade."""
     from nbgrader.api import MissingEntry
@@ -89,8 +95,7 @@ def forget(nbgrader, assignment: str, student: str, gb=None) -> None:
             gb.remove_submission(assignment, student)
         except MissingEntry:
             pass
-    shutil.rmtree(Path(nbgrader.coursedir.format_path(nbgrader.coursedir.autograded_directory, student,
-                                                      assignment)), ignore_errors=True)
+    shutil.rmtree(autograded_path(nbgrader, assignment, student), ignore_errors=True)
 
 
 def score(nbgrader, assignment: str, student: str) -> str:
@@ -112,7 +117,7 @@ def record_failure(nbgrader, root: Path, assignment: str, student: str, reason: 
                 grade.auto_score, grade.needs_manual_grade = 0, False
         gb.db.commit()
         names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
-    out = Path(nbgrader.coursedir.format_path(nbgrader.coursedir.autograded_directory, student, assignment))
+    out = autograded_path(nbgrader, assignment, student)
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
         nb = nbformat.read(root / "exercises" / assignment / f"{name}.ipynb", as_version=4)
@@ -132,7 +137,7 @@ def _autograde_staged(nbgrader, assignment: str, student: str) -> dict:
     """nbgrader's autograde, writing into ``STAGING`` (it leaves a sanitized, unexecuted copy there
     while it works); the result moves into ``autograded/`` only once graded."""
     coursedir = nbgrader.coursedir
-    final = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    final = autograded_path(nbgrader, assignment, student)
     coursedir.autograded_directory, saved = STAGING, coursedir.autograded_directory
     try:
         staged = Path(coursedir.format_path(STAGING, student, assignment))

@@ -3,8 +3,10 @@
 ``autograded/.ledger.jsonl`` has one line per graded submission: ``{"assignment", "student",
 "digest"}``, appended as each grade is recorded (the last line of a submission wins), so a run
 that is stopped keeps what it finished. The digest covers everything a grade depends on that
-the instructor can change: the submitted files, the assignment's source folder (its tests),
-``nbgrader_config.py`` and the grading secret (hashed). A line counts only while the gradebook
+the instructor can change: the submitted files, the assignment's source and release folders
+(its tests), ``nbgrader_config.py``, the grading secret (hashed), the due date and the course
+library (the checkers and the judge). Not the Keras backend or device: regrade with ``--force``
+after changing those. A line counts only while the gradebook
 still holds the submission and its autograded copy exists; deleting either regrades it.
 """
 from __future__ import annotations
@@ -19,23 +21,28 @@ from ..cases import SECRET_VARIABLE
 NAME = ".ledger.jsonl"
 
 
-def _files_digest(digest, folder: Path) -> None:
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        name = path.relative_to(folder).as_posix().encode()
-        data = path.read_bytes()
+def files_digest(digest, files: dict[str, bytes]) -> None:
+    """Add ``files`` (``worker.read_files``: path -> bytes) to a hashlib ``digest``, names and sizes included."""
+    for name, data in sorted(files.items()):
+        name = name.encode()
         digest.update(b"%d:%s%d:" % (len(name), name, len(data)))
         digest.update(data)
 
 
-def inputs_digest(root: Path, assignment: str, student: str) -> str:
-    """sha256 of what a grade of ``student``'s ``assignment`` depends on."""
+def inputs_digest(root: Path, assignment: str, student: str, definition: bytes = b"") -> str:
+    """sha256 of what a grade of ``student``'s ``assignment`` depends on; ``definition``: what the
+    gradebook and the library add (the coordinator's run passes the due date and tconv_lib's digest)."""
+    from .worker import read_files
+
     digest = hashlib.sha256()
-    for folder in (root / "submitted" / student / assignment, root / "solutions" / assignment):
-        _files_digest(digest, folder)
+    for folder in (root / "submitted" / student / assignment, root / "solutions" / assignment,
+                   root / "exercises" / assignment):
+        files_digest(digest, read_files(folder) if folder.is_dir() else {})
         digest.update(b"|")
     config = root / "nbgrader_config.py"
     digest.update(config.read_bytes() if config.exists() else b"")
     digest.update(hashlib.sha256(os.environ.get(SECRET_VARIABLE, "").encode()).digest())
+    digest.update(definition)
     return digest.hexdigest()
 
 
@@ -43,7 +50,7 @@ class Ledger:
     def __init__(self, autograded: Path):
         self.path = autograded / NAME
         self.digests: dict[tuple[str, str], str] = {}
-        text = self.path.read_text() if self.path.exists() else ""
+        text = self.path.read_text(errors="replace") if self.path.exists() else ""
         lines = text.splitlines()
         for line in lines:
             try:

@@ -45,9 +45,11 @@ def template(db_url: str) -> bytes:
 
 
 def _columns(row) -> dict:
-    """Every column of an ORM row but its keys (ids and links)."""
-    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs
-            if not any(column.primary_key or column.foreign_keys for column in attr.columns)}
+    """Every stored column of an ORM row but its keys (ids and links); not the computed ones (scores)."""
+    mapper = inspect(row).mapper
+    return {attr.key: getattr(row, attr.key) for attr in mapper.column_attrs
+            if all(getattr(column, "table", None) in mapper.tables and not column.primary_key
+                   and not column.foreign_keys for column in attr.columns)}
 
 
 def _assign(row, values: dict) -> None:

@@ -15,7 +15,6 @@ with the reason, and is not in the ledger: a rerun tries it again.
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import dataclasses
 import hashlib
 import multiprocessing
@@ -27,9 +26,10 @@ from pathlib import Path
 
 from .. import cases
 from . import worker
-from .autograde import STAGING, Outcome, api, forget, grade_one, gradebook, jobs, record_failure
-from .cluster import ClusterError, dask_client
-from .ledger import Ledger, inputs_digest
+from .autograde import (STAGING, Outcome, api, autograded_path, forget, grade_one, gradebook, jobs,
+                        record_failure)
+from .cluster import ClusterError, RunError, ctrl_c_ignored_by_children, dask_client
+from .ledger import Ledger, files_digest, inputs_digest
 from .progress import Progress
 from .rows import import_submission, template
 
@@ -43,22 +43,28 @@ class Summary:
 
 
 def autograde(root: Path, assignments=(), *, force: bool = False, serial: bool = False,
-              scheduler: str | None = None, workers: int | None = None, out=print, bar: bool = False) -> Summary:
+              scheduler: str | None = None, workers: int | None = None, wait_s: float = 60, out=print,
+              bar: bool = False) -> Summary:
     """Grade every new or changed submission of ``assignments`` (all when empty); ``force``: all of them.
 
     ``serial``: in this process. Else on Dask: ``scheduler`` (``tcp://host:8786``), or a local
-    cluster of ``workers`` processes (one per core by default). Raises ``ClusterError`` when the
-    cluster cannot be used; Ctrl-C stops the run (``Summary.stopped``).
+    cluster of ``workers`` processes (one per core by default); ``wait_s``: for the scheduler and
+    its first worker. Raises ``RunError`` when the run cannot start (an assignment not in the
+    gradebook, a cluster that cannot be used); Ctrl-C stops the run (``Summary.stopped``).
     """
     nbgrader = api(root)
     ledger = Ledger(root / nbgrader.coursedir.autograded_directory)
     everything = jobs(root, assignments)
-    recorded = _recorded(nbgrader, {a for a, _ in everything})
+    recorded, definitions = _recorded(nbgrader, {a for a, _ in everything})
+    unknown = sorted({a for a, _ in everything} - set(definitions))
+    if unknown:
+        raise RunError(f"not in the gradebook: assignment {', '.join(unknown)} (run `nbgrader generate_assignment "
+                       f"NAME` first, or grade the other assignments by name)")
     todo = []
     for assignment, student in everything:
-        digest = inputs_digest(root, assignment, student)
+        digest = inputs_digest(root, assignment, student, definitions[assignment])
         if force or not (ledger.current(assignment, student, digest) and (assignment, student) in recorded
-                         and _autograded(nbgrader, assignment, student).is_dir()):
+                         and autograded_path(nbgrader, assignment, student).is_dir()):
             todo.append((assignment, student, digest))
     progress = Progress(len(todo), out=out, bar=bar)
     where, retried, stopped = "in this process, one after another", 0, False
@@ -72,10 +78,10 @@ def autograde(root: Path, assignments=(), *, force: bool = False, serial: bool =
             course, modules = _course(nbgrader, root, sorted({a for a, _, _ in todo}))
             building, pool = _build_elsewhere(modules)
             try:
-                with dask_client(scheduler, workers) as (client, where):
+                with dask_client(scheduler, workers, wait_s=wait_s) as (client, where):
                     retried = _on_dask(client, course, building, nbgrader, root, todo, ledger, progress)
             finally:
-                pool.shutdown(wait=False, cancel_futures=True)
+                pool.terminate()
     except KeyboardInterrupt:
         stopped = True
     finally:
@@ -85,23 +91,21 @@ def autograde(root: Path, assignments=(), *, force: bool = False, serial: bool =
     return Summary(progress.done, progress.failed, len(everything) - len(todo), stopped)
 
 
-def _autograded(nbgrader, assignment: str, student: str) -> Path:
-    coursedir = nbgrader.coursedir
-    return Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-
-
-def _recorded(nbgrader, assignments) -> set[tuple[str, str]]:
-    """(assignment, student) of every submission the gradebook holds."""
+def _recorded(nbgrader, assignments) -> tuple[set[tuple[str, str]], dict[str, bytes]]:
+    """(assignment, student) of every submission the gradebook holds; for each assignment it knows,
+    what else a grade depends on (its due date, and this tconv_lib: the checkers and the judge)."""
     from nbgrader.api import MissingEntry
 
-    found = set()
+    found, definitions = set(), {}
     with gradebook(nbgrader) as gb:
-        for assignment in assignments:
+        for name in assignments:
             try:
-                found |= {(assignment, sub.student_id) for sub in gb.find_assignment(assignment).submissions}
+                assignment = gb.find_assignment(name)
             except MissingEntry:
                 continue
-    return found
+            found |= {(name, sub.student_id) for sub in assignment.submissions}
+            definitions[name] = f"{assignment.duedate}|{worker.library_digest()}".encode()
+    return found, definitions
 
 
 def _course(nbgrader, root: Path, assignments: list[str]) -> tuple[worker.Course, list[str]]:
@@ -117,20 +121,18 @@ def _course(nbgrader, root: Path, assignments: list[str]) -> tuple[worker.Course
                    for cell in nb.source_cells]
     empty = template(coursedir.db_url)
     digest = hashlib.sha256(empty)
-    for name, data in sorted(files.items()):
-        digest.update(f"{name}:{len(data)}:".encode() + data)
+    files_digest(digest, files)
     course = worker.Course(digest.hexdigest(), coursedir.course_id, files, empty, worker.library_digest())
     return course, sorted(cases.checker_modules(sources))
 
 
 def _build_elsewhere(modules: list[str]):
     """``cases.references(modules)`` in a process of its own, started now, while the cluster starts:
-    importing TensorFlow here would hold the interpreter lock that the cluster's start needs. The
-    process ends once the references are in (its exit, TensorFlow's teardown, is not waited for)."""
-    pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    building = pool.submit(cases.references, modules)
-    building.add_done_callback(lambda _: pool.shutdown(wait=False))
-    return building, pool
+    importing TensorFlow here would hold the interpreter lock that the cluster's start needs.
+    Returns the pending result and the pool (closed once the result is in, terminated on exit)."""
+    with ctrl_c_ignored_by_children():
+        pool = multiprocessing.get_context("spawn").Pool(1)
+    return pool.apply_async(cases.references, (modules,), callback=lambda _: pool.close()), pool
 
 
 def _on_dask(client, course, building, nbgrader, root: Path, todo, ledger: Ledger, progress: Progress) -> int:
@@ -139,7 +141,7 @@ def _on_dask(client, course, building, nbgrader, root: Path, todo, ledger: Ledge
     unfit = {address: problem for address, problem in client.run(worker.check, course).items() if problem}
     if unfit:
         raise ClusterError("; ".join(f"worker {address}: {problem}" for address, problem in sorted(unfit.items())))
-    shared = client.scatter([course, building.result()], broadcast=True, hash=False)
+    shared = client.scatter([course, building.get()], broadcast=True, hash=False)
     with gradebook(nbgrader) as gb:
         return _dispatch(client, shared, gb, nbgrader, root, todo, ledger, progress)
 
@@ -149,17 +151,16 @@ def _dispatch(client, shared, gb, nbgrader, root: Path, todo, ledger: Ledger, pr
     each result as it comes."""
     from distributed import as_completed
 
-    waiting, running, futures = collections.deque(todo), {}, as_completed()
-    run_id = uuid.uuid4().hex[:8]
+    waiting, running, futures, keys = collections.deque(todo), {}, as_completed(), []
 
     def submit() -> None:
         assignment, student, digest = waiting.popleft()
         forget(nbgrader, assignment, student, gb)  # as a serial run does: nothing old survives a regrade
         folder = root / nbgrader.coursedir.submitted_directory / student / assignment
         submission = worker.Submission(assignment, student, worker.read_files(folder))
-        future = client.submit(worker.grade, submission, *shared, pure=False,
-                               key=f"grade-{assignment}-{student}-{run_id}")
+        future = client.submit(worker.grade, submission, *shared, key=f"grade-{uuid.uuid4().hex}")
         running[future.key] = assignment, student, digest, time.monotonic()
+        keys.append(future.key)
         futures.add(future)
 
     def fill() -> None:
@@ -167,19 +168,20 @@ def _dispatch(client, shared, gb, nbgrader, root: Path, todo, ledger: Ledger, pr
         while waiting and len(running) < slots:
             submit()
 
-    keys = [f"grade-{a}-{s}-{run_id}" for a, s, _ in todo]
     try:
         fill()
         for future in futures:
             assignment, student, digest, start = running.pop(future.key)
             try:
                 graded = future.result()
-            except Exception as exc:  # noqa: BLE001 (KilledWorker, WorkerUnfit: that submission's failure)
+                _store(nbgrader, gb, assignment, student, graded)
+            except Exception as exc:  # noqa: BLE001 (KilledWorker, WorkerUnfit, a result that cannot be
+                # stored): that submission's failure only, and not in the ledger (a rerun tries it again)
+                gb.db.rollback()
                 reason = f"{type(exc).__name__}: {exc}"[:300]
                 record_failure(nbgrader, root, assignment, student, reason, gb)
                 outcome = Outcome(assignment, student, None, reason, time.monotonic() - start)
             else:
-                _store(nbgrader, gb, graded)
                 ledger.record(assignment, student, digest)
                 outcome = graded.outcome
             progress.finished(outcome)
@@ -189,14 +191,14 @@ def _dispatch(client, shared, gb, nbgrader, root: Path, todo, ledger: Ledger, pr
         client.cancel(list(futures.futures))
 
 
-def _store(nbgrader, gb, graded: worker.Graded) -> None:
-    """A worker's result into the course: gradebook rows, then the autograded copy (staged, moved in)."""
-    coursedir, outcome = nbgrader.coursedir, graded.outcome
-    import_submission(gb, outcome.assignment, outcome.student, graded.rows)
-    staged = Path(coursedir.format_path(STAGING, outcome.student, outcome.assignment))
+def _store(nbgrader, gb, assignment: str, student: str, graded: worker.Graded) -> None:
+    """A worker's result into the course: gradebook rows, then the autograded copy (staged, moved in).
+    Paths come from this process's own job, never from what the worker sent."""
+    import_submission(gb, assignment, student, graded.rows)
+    staged = Path(nbgrader.coursedir.format_path(STAGING, student, assignment))
     shutil.rmtree(staged, ignore_errors=True)
     worker.write_files(staged, graded.files)
-    final = _autograded(nbgrader, outcome.assignment, outcome.student)
+    final = autograded_path(nbgrader, assignment, student)
     final.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(staged, final)

@@ -1,0 +1,68 @@
+"""Gradebook rows as plain data: the workers' template holds no student data, and rows copy exactly."""
+from __future__ import annotations
+
+import datetime
+import shutil
+import sqlite3
+
+import pytest
+from course import make_course
+
+from tconv_lib.grading.instructor.rows import export_submission, import_submission, template
+
+pytestmark = [pytest.mark.nbgrader, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
+
+
+@pytest.fixture(scope="module")
+def gradebook(tmp_path_factory):
+    from nbgrader.api import Gradebook
+
+    course = make_course(tmp_path_factory.mktemp("rows"), ["from-scratch"])
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(url, "tconv") as gb:
+        gb.add_student("ann", first_name="Ann", email="ann@example.org")
+        sub = gb.add_submission("from-scratch", "ann", timestamp=datetime.datetime(2026, 11, 30, 23, 59))
+        for notebook in sub.notebooks:
+            notebook.late_submission_penalty = 1.5
+            for i, grade in enumerate(notebook.grades):
+                grade.auto_score, grade.needs_manual_grade, grade.extra_credit = float(i), bool(i % 2), 0.5
+            for comment in notebook.comments:
+                comment.auto_comment = f"about {comment.name}"
+        gb.db.commit()
+    return course, url
+
+
+def test_the_template_has_the_assignment_and_no_student_data(gradebook, tmp_path):
+    course, url = gradebook
+    path = tmp_path / "template.db"
+    path.write_bytes(template(url))
+    db = sqlite3.connect(path)
+    count = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+             for table in ("student", "submitted_assignment", "submitted_notebook", "grade", "comment",
+                           "assignment", "notebook", "grade_cells", "source_cell", "alembic_version")}
+    assert count["student"] == count["submitted_assignment"] == count["submitted_notebook"] == 0
+    assert count["grade"] == count["comment"] == 0
+    assert count["assignment"] == count["notebook"] == count["alembic_version"] == 1
+    assert count["grade_cells"] == 4 and count["source_cell"] > 0
+    assert b"ann@example.org" not in path.read_bytes()
+
+
+def test_exported_rows_written_into_another_gradebook_read_back_the_same(gradebook, tmp_path):
+    from nbgrader.api import Gradebook
+
+    course, url = gradebook
+    with Gradebook(url, "tconv") as gb:
+        rows = export_submission(gb, "from-scratch", "ann")
+    grades = rows["notebooks"]["from_scratch"]["grades"]
+    assert sorted(grades) == ["Conv2D-hidden", "Conv2D-visible", "Conv2DTranspose-hidden",
+                              "Conv2DTranspose-visible"]
+    assert rows["submission"]["timestamp"] == datetime.datetime(2026, 11, 30, 23, 59)
+    assert rows["notebooks"]["from_scratch"]["notebook"]["late_submission_penalty"] == 1.5
+    other = tmp_path / "other.db"
+    shutil.copy(course / "gradebook.db", other)
+    with Gradebook(f"sqlite:///{other}", "tconv") as gb:
+        gb.remove_submission("from-scratch", "ann")
+        import_submission(gb, "from-scratch", "ann", rows)
+    with Gradebook(f"sqlite:///{other}", "tconv") as gb:
+        assert export_submission(gb, "from-scratch", "ann") == rows
+        assert gb.find_student("ann").email == "ann@example.org"  # the student's own row is kept
