@@ -8,6 +8,7 @@ cluster stopped by Ctrl-C and run again. Each time the gradebook must be the ser
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import os
 import signal
@@ -22,7 +23,7 @@ from course import ENV, make_course, run
 from tconv_lib.grading.instructor.ledger import NAME as LEDGER
 from tconv_lib.grading.sample_class import write_class
 
-pytestmark = pytest.mark.nbgrader
+pytestmark = [pytest.mark.nbgrader, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 SIZE = 20
 SECRET_ENV = {**ENV, "TCONV_GRADING_SECRET": "dask-test"}
 DASK = Path(sys.executable).parent / "dask"
@@ -52,8 +53,18 @@ def progress_students(lines: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory):
     """The course, each student's deserved score, and the serial run's gradebook."""
+    from nbgrader.api import Gradebook
+
     course = make_course(tmp_path_factory.mktemp("class"), ["from-scratch"])
     expected = write_class(course, SIZE)
+    # A due date, two submissions handed in after it (times in nbgrader's timestamp.txt), one of
+    # them with an extension: the rows that record them must come out as in serial grading too.
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "tconv") as gb:
+        gb.update_or_create_assignment("from-scratch", duedate=datetime.datetime(2026, 12, 1, 12))
+        gb.update_or_create_student("s000-solution")
+        gb.update_or_create_submission("from-scratch", "s000-solution", extension=datetime.timedelta(days=2))
+    for student in ("s000-solution", "s001-article"):
+        (course / "submitted" / student / "from-scratch" / "timestamp.txt").write_text("2026-12-02 09:30:00")
     serial = run(course, "tconv_lib.grading.instructor", "autograde", "--serial", env=SECRET_ENV, check=False)
     assert serial.returncode == 1, serial.stdout + serial.stderr  # the unreadable notebooks
     assert sorted(progress_students(serial.stdout.splitlines())) == sorted(expected)
@@ -62,6 +73,9 @@ def classroom(tmp_path_factory):
 
 def test_serial_grading_gives_each_submission_its_deserved_score(classroom):
     _, expected, serial = classroom
+    submissions = {student: rows["submission"] for student, rows in serial["rows"].items()}
+    assert submissions["s000-solution"]["extension"] == datetime.timedelta(days=2)  # kept through regrades
+    assert submissions["s001-article"]["timestamp"] == datetime.datetime(2026, 12, 2, 9, 30)
     for student, deserved in expected.items():
         grades = serial["rows"][student]["notebooks"]["from_scratch"]["grades"]
         total = sum(g["auto_score"] or 0 for g in grades.values())

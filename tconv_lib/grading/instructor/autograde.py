@@ -86,16 +86,21 @@ def autograded_path(nbgrader, assignment: str, student: str) -> Path:
     return Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
 
 
-def forget(nbgrader, assignment: str, student: str, gb=None) -> None:
-    """Remove a submission's grade and autograded copy: nothing old survives a regrade."""
+def forget(nbgrader, assignment: str, student: str, gb=None):
+    """Remove a submission's grade and autograded copy: nothing old survives a regrade. The
+    instructor's extension of its due date stays (on an ungraded submission); it is returned."""
     from nbgrader.api import MissingEntry
 
     with gradebook(nbgrader, gb) as gb:
         try:
+            extension = gb.find_submission(assignment, student).extension
             gb.remove_submission(assignment, student)
         except MissingEntry:
-            pass
+            extension = None
+        if extension is not None:
+            gb.update_or_create_submission(assignment, student, extension=extension)
     shutil.rmtree(autograded_path(nbgrader, assignment, student), ignore_errors=True)
+    return extension
 
 
 def score(nbgrader, assignment: str, student: str) -> str:

@@ -155,9 +155,9 @@ def _dispatch(client, shared, gb, nbgrader, root: Path, todo, ledger: Ledger, pr
 
     def submit() -> None:
         assignment, student, digest = waiting.popleft()
-        forget(nbgrader, assignment, student, gb)  # as a serial run does: nothing old survives a regrade
+        extension = forget(nbgrader, assignment, student, gb)  # as a serial run does: nothing old survives
         folder = root / nbgrader.coursedir.submitted_directory / student / assignment
-        submission = worker.Submission(assignment, student, worker.read_files(folder))
+        submission = worker.Submission(assignment, student, worker.read_files(folder), extension)
         future = client.submit(worker.grade, submission, *shared, key=f"grade-{uuid.uuid4().hex}")
         running[future.key] = assignment, student, digest, time.monotonic()
         keys.append(future.key)

@@ -13,7 +13,9 @@ one thread each and one process per core.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
+import datetime
 import functools
 import hashlib
 import shutil
@@ -61,10 +63,12 @@ def fitness(course: Course) -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class Submission:
-    """One submission: ``files`` by path relative to ``submitted/<student>/<assignment>/``."""
+    """One submission: ``files`` by path relative to ``submitted/<student>/<assignment>/``, and the
+    extension of its due date the instructor gave (None: none)."""
     assignment: str
     student: str
     files: dict[str, bytes]
+    extension: datetime.timedelta | None = None
 
 
 @dataclasses.dataclass
@@ -117,7 +121,7 @@ def check(course: Course) -> str | None:
 def grade(submission: Submission, course: Course, checks: dict) -> Graded:
     """Grade ``submission`` as a serial run would, in this worker's scratch copy of ``course``, with
     the hidden ``checks`` the coordinator built (``cases.references``)."""
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, MissingEntry
 
     with _LOCK:
         problem = fitness(course)
@@ -128,6 +132,13 @@ def grade(submission: Submission, course: Course, checks: dict) -> Graded:
         a, s = submission.assignment, submission.student
         shutil.rmtree(root / "submitted", ignore_errors=True)
         write_files(root / "submitted" / s / a, submission.files)
+        with Gradebook(nbgrader.coursedir.db_url, course.course_id) as gb:
+            gb.update_or_create_student(s)
+            if submission.extension is not None:  # kept by grade_one's forget, as in the course's gradebook
+                gb.update_or_create_submission(a, s, extension=submission.extension)
+            else:  # an extension an earlier run left in this scratch gradebook goes too
+                with contextlib.suppress(MissingEntry):
+                    gb.remove_submission(a, s)
         try:
             outcome = grade_one(nbgrader, root, a, s)  # it forgets an earlier grade of the submission
             with Gradebook(nbgrader.coursedir.db_url, course.course_id) as gb:
