@@ -461,7 +461,9 @@ def graded(tmp_path_factory):
     listener = Listener()
     listener.start()
     try:
-        grader = subprocess.Popen([sys.executable, "-m", "tconv_lib.grading.instructor", "autograde", ASSIGNMENT],
+        # Serial: the sandboxes' uid comes from the grading process's pid, which a Dask worker's is not.
+        grader = subprocess.Popen([sys.executable, "-m", "tconv_lib.grading.instructor", "autograde", "--serial",
+                                   ASSIGNMENT],
                                   cwd=course, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         stdout, stderr = grader.communicate(timeout=1800)
         run = subprocess.CompletedProcess(grader.args, grader.returncode, stdout, stderr)

@@ -67,7 +67,8 @@ def autograde(root: Path, assignments=(), *, force: bool = False, serial: bool =
                          and autograded_path(nbgrader, assignment, student).is_dir()):
             todo.append((assignment, student, digest))
     progress = Progress(len(todo), out=out, bar=bar)
-    where, retried, stopped = "in this process, one after another", 0, False
+    where = "in this process, one after another" if serial else "nothing new or changed to grade"
+    retried, stopped = 0, False
     try:
         if serial:
             for assignment, student, digest in todo:
