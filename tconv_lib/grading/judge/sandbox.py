@@ -132,8 +132,10 @@ def bwrap_command(python: Path, runner_args: list[str], limits: Limits, isolate:
         args += ["--setenv", name, value]
     if os.geteuid() == 0:
         # bwrap as root mounts what it needs, then the student's code runs as an ordinary uid
-        # with no capabilities (setpriv); its process count is that uid's alone.
-        uid = str(limits.uid + os.getpid() % 4000)
+        # with no capabilities (setpriv); its process count is that uid's alone. The uid follows
+        # the grading process's pid, unique among live processes: two graders (the workers of a
+        # parallel run) never share one, nor its process limit.
+        uid = str(limits.uid + os.getpid())
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
                  "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                  "--no-new-privs", "--"]
