@@ -1,9 +1,9 @@
 """nbgrader's own autograder (with the judge) on one submission: ``grade_one``.
 
 A run over a class (``run.py``) calls it for each submission, in this process (serial) or in a
-worker's scratch course (``worker.py``). Before a submission is graded its earlier grade and autograded copy are removed, so a run that
-is killed midway leaves that submission ungraded (a rerun grades it), never showing an old grade
-or an unexecuted notebook as graded. A submission that nbgrader cannot grade at all (a notebook
+worker's scratch course (``worker.py``). Before a submission is graded its earlier grade and
+autograded copy are removed, so a run that is killed midway leaves that submission ungraded (a
+rerun grades it), never showing an old grade or an unexecuted notebook as graded. A submission that nbgrader cannot grade at all (a notebook
 that does not parse, say) gets 0 for every test and, as its autograded notebook, the release with
 the reason on top, so that its feedback says why.
 """
@@ -104,9 +104,7 @@ def forget(nbgrader, assignment: str, student: str, gb=None):
 
 
 def score(nbgrader, assignment: str, student: str) -> str:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(nbgrader.coursedir.db_url, nbgrader.coursedir.course_id) as gb:
+    with gradebook(nbgrader) as gb:
         sub = gb.find_submission(assignment, student)
         return f"{sub.score:g}/{sub.max_score:g}"
 
