@@ -3,12 +3,13 @@
 Run by `make bench-autograde`. In a temporary copy of the course, with `from-scratch` generated:
 
 1. The same class of 60 mixed submissions (`tconv_lib.grading.sample_class`: correct, partial,
-   blank, failing, hostile, unreadable) graded from scratch twice with the instructor command,
-   `--serial` (one after another in one process) and on a local Dask cluster (one worker per
-   core), both with `--force`, each timed as a whole (TensorFlow import, the Keras references,
-   the cluster's start included). Prints both, the speed-up, submissions per minute, and the
-   projected time for 1,000 submissions per added 16-core worker machine, from the measured
-   cost of a submission on one core and of recording a result on the coordinator.
+   blank, failing, hostile, unreadable) graded from scratch with the instructor command,
+   `--serial` (one after another in one process) and on a local Dask cluster (one worker
+   process per core, two threads each), both with `--force`, each timed as a whole (TensorFlow
+   import, the Keras references, the cluster's start included), twice in turn. Prints the best
+   time of each, the speed-up, submissions per minute, and the projected time for 1,000
+   submissions per added 16-core worker machine, from the measured cost of a submission on one
+   core and of recording a result on the coordinator.
 2. The parts of one submission's run in this process: starting a sandbox, the student's cells
    in it, and the tests (references already computed).
 """
@@ -31,6 +32,7 @@ from tconv_lib.grading.selftest import answered, solution_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASS_SIZE = 60
+ROUNDS = 2
 MACHINE_CORES = 16
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -78,10 +80,13 @@ def recording_cost(course: Path) -> float:
 
 def serial_against_dask(course: Path) -> None:
     expected = write_class(course, CLASS_SIZE)
-    serial_s, serial_lines = timed_autograde(course, "--serial")
-    serial_scores = scores(course)
-    dask_s, dask_lines = timed_autograde(course)
-    assert scores(course) == serial_scores, "Dask grading gave other scores than serial grading"
+    serial_runs, dask_runs = [], []
+    for _ in range(ROUNDS):  # in turn, so that a slow spell of a shared machine hits both
+        serial_runs.append(timed_autograde(course, "--serial"))
+        serial_scores = scores(course)
+        dask_runs.append(timed_autograde(course))
+        assert scores(course) == serial_scores, "Dask grading gave other scores than serial grading"
+    (serial_s, serial_lines), (dask_s, dask_lines) = min(serial_runs), min(dask_runs)
     graded = {s: v for s, v in expected.items() if v is not None}
     assert all(serial_scores[s] == v for s, v in graded.items()), "a submission got a score it does not deserve"
     per = [float(t) for t in re.findall(r" in (\d+\.\d) s$", "\n".join(serial_lines), re.M)]
@@ -90,8 +95,10 @@ def serial_against_dask(course: Path) -> None:
     workers = os.cpu_count()
     print(f"{CLASS_SIZE} mixed submissions ({len(expected) - len(graded)} unreadable), whole command, "
           f"{workers} cores:")
-    print(f"  serial (one process)             {serial_s:6.1f} s  {60 * CLASS_SIZE / serial_s:5.0f} per minute")
-    print(f"  Dask (local cluster, {workers} workers)   {dask_s:6.1f} s  {60 * CLASS_SIZE / dask_s:5.0f} per minute")
+    print(f"  serial (one process)             {serial_s:6.1f} s  {60 * CLASS_SIZE / serial_s:5.0f} per minute"
+          f"  (best of {', '.join(f'{t:.1f}' for t, _ in serial_runs)})")
+    print(f"  Dask (local cluster, {workers} workers)   {dask_s:6.1f} s  {60 * CLASS_SIZE / dask_s:5.0f} per minute"
+          f"  (best of {', '.join(f'{t:.1f}' for t, _ in dask_runs)})")
     print(f"  speed-up                         {serial_s / dask_s:6.2f}x  (target at least 1.7x on 2 cores)")
     print("  every score the same as serial grading's; Dask run: "
           + next(line for line in dask_lines if line.startswith("graded ")))

@@ -331,7 +331,7 @@ def test_a_worker_given_the_references_uses_them_and_builds_none_of_its_own(monk
     from tconv_lib.grading import cases, core, from_scratch
 
     monkeypatch.setattr(cases, "_BUILT", {})
-    monkeypatch.setattr(cases, "_INSTALLED_ONLY", False)
+    monkeypatch.setattr(cases, "_INSTALLED", None)
     modules = cases.checker_modules(["from tconv_lib.grading.from_scratch import hidden_Conv2D\nimport numpy"])
     assert modules == {"tconv_lib.grading.from_scratch"}
     built = cases.references(sorted(modules))

@@ -11,6 +11,7 @@ import csv
 import datetime
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,6 +51,12 @@ def progress_students(lines: list[str]) -> list[str]:
     return [line.split()[1] for line in lines if line.startswith("[")]
 
 
+def outcomes(lines: list[str]) -> dict[str, str]:
+    """Each student's score or reason, from the lines ``[3/20] alice from-scratch 8/10 in 1.2 s``."""
+    return {line.split()[1]: re.sub(r" in [\d.]+ s$", "", line.split(maxsplit=2)[2])
+            for line in lines if line.startswith("[")}
+
+
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory):
     """The course, each student's deserved score, and the serial run's gradebook."""
@@ -68,7 +75,7 @@ def classroom(tmp_path_factory):
     serial = run(course, "tconv_lib.grading.instructor", "autograde", "--serial", env=SECRET_ENV, check=False)
     assert serial.returncode == 1, serial.stdout + serial.stderr  # the unreadable notebooks
     assert sorted(progress_students(serial.stdout.splitlines())) == sorted(expected)
-    return course, expected, gradebook_rows(course)
+    return course, expected, gradebook_rows(course) | {"outcomes": outcomes(serial.stdout.splitlines())}
 
 
 def test_serial_grading_gives_each_submission_its_deserved_score(classroom):
@@ -99,7 +106,8 @@ class DaskCluster:
             time.sleep(0.2)
         time.sleep(0.2)
         self.address = json.loads(scheduler_file.read_text())["address"]
-        self.workers = [self._start([DASK, "worker", self.address, "--nthreads", "1", "--no-nanny", *common],
+        # Two grading threads per worker, as the README says: their submissions must not mix.
+        self.workers = [self._start([DASK, "worker", self.address, "--nthreads", "2", "--no-nanny", *common],
                                     f"worker{i}") for i in range(self.count)]
         self.processes += self.workers
         return self
@@ -139,7 +147,8 @@ def test_a_separate_cluster_with_a_worker_killed_midway_grades_as_serial_and_a_r
         assert killed_after is not None and len(progress_students(lines[killed_after:])) > 2, "killed too late"
         assert sorted(students) == sorted(expected), "each submission is recorded exactly once"
         assert any("graded again after a worker was lost" in line for line in lines), lines
-        assert gradebook_rows(course) == serial
+        assert outcomes(lines) == serial["outcomes"]  # each its own score, or its own reason
+        assert gradebook_rows(course) | {"outcomes": outcomes(lines)} == serial
         rerun = subprocess.run([*AUTOGRADE, "--scheduler", cluster.address], cwd=course, env=SECRET_ENV,
                                capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
@@ -177,16 +186,19 @@ def test_ctrl_c_stops_a_local_cluster_run_cleanly_and_a_rerun_finishes_it(classr
         time.sleep(0.2)
     finished = progress_students(lines)
     assert 3 <= len(finished) < SIZE
-    # Those under way were forgotten, as in a serial run (no old grade, no autograded copy); the
-    # others keep their grades, from the same files.
-    recorded = set(gradebook_rows(course)["rows"])
-    under_way = sorted(set(expected) - recorded)
+    # Those under way were forgotten, as in a serial run: no grade (an extension's row aside), no
+    # autograded copy. The others keep their grades, from this run or the serial one.
+    rows = gradebook_rows(course)["rows"]
+    under_way = sorted(s for s in expected if not (course / "autograded" / s / "from-scratch").exists())
     assert under_way and not set(under_way) & set(finished)
-    assert not any((course / "autograded" / student / "from-scratch").exists() for student in under_way)
+    assert all(all(g["auto_score"] is None for g in rows[s]["notebooks"]["from_scratch"]["grades"].values())
+               for s in under_way if s in rows)
     rest = subprocess.run(AUTOGRADE, cwd=course, env=SECRET_ENV, capture_output=True, text=True, timeout=300)
     assert rest.returncode in (0, 1), rest.stdout + rest.stderr
     assert sorted(progress_students(rest.stdout.splitlines())) == under_way  # the rest, and only the rest
-    assert gradebook_rows(course) == serial
+    printed = outcomes(lines + rest.stdout.splitlines())  # each its own score or reason
+    assert printed == {student: serial["outcomes"][student] for student in printed}
+    assert gradebook_rows(course) | {"outcomes": serial["outcomes"]} == serial
 
 
 @pytest.mark.parametrize("options, message", [

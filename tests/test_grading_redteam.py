@@ -392,7 +392,7 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def _sandbox_processes(grader_pid: int) -> list[str]:
-    """Processes of the sandboxes' uid (``Limits.uid`` plus the grader's pid; other graders' differ)."""
+    """Processes of the sandboxes' uid (``Limits.uid`` plus the serial grader's pid, its thread's id)."""
     uid = Limits.uid + grader_pid
     out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if int(line.split()[0]) == uid]

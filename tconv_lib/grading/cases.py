@@ -116,7 +116,7 @@ def keras_reference() -> str:
 _HIDDEN: dict[str, tuple[Callable[[], list], str | Callable[[], str]]] = {}
 # Built case sets: name -> (cases, reference words). Built once per process, or installed.
 _BUILT: dict[str, tuple[list, str]] = {}
-_INSTALLED_ONLY = False
+_INSTALLED: dict | None = None  # what ``install`` installed: no other check is built
 
 
 def hidden_check(what: str, reference: str | Callable[[], str] = keras_reference):
@@ -142,7 +142,7 @@ def hidden_check(what: str, reference: str | Callable[[], str] = keras_reference
 def built(name: str) -> tuple[list, str]:
     """The cases of hidden check ``name`` and the words for its reference, built on first use."""
     if name not in _BUILT:
-        if _INSTALLED_ONLY:
+        if _INSTALLED is not None:
             raise RuntimeError(f"hidden check {name} was not among the references this worker was given")
         build, reference = _HIDDEN[name]
         _BUILT[name] = (build(), reference() if callable(reference) else reference)
@@ -162,10 +162,11 @@ def install(built_checks: dict[str, tuple[list, str]]) -> None:
     For a worker of a parallel run: a check built there would draw its cases with the worker's
     secret, not the coordinator's, and grade differently from a serial run.
     """
-    global _INSTALLED_ONLY
-    _BUILT.clear()
-    _BUILT.update(built_checks)
-    _INSTALLED_ONLY = True
+    global _INSTALLED
+    if built_checks is not _INSTALLED:  # the same again: threads grading with them see them all along
+        _BUILT.clear()
+        _BUILT.update(built_checks)
+        _INSTALLED = built_checks
 
 
 def checker_modules(sources) -> set[str]:

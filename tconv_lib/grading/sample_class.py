@@ -40,11 +40,11 @@ KINDS = {
 }
 
 
-def submission(release: Path, kind: str) -> bytes:
-    """The notebook file a student of ``kind`` hands in (``release``: the from-scratch release)."""
+def submission(release: Path, kind: str, student: str = "") -> bytes:
+    """The notebook file ``student``, of ``kind``, hands in (``release``: the from-scratch release)."""
     answers, extra, _ = KINDS[kind]
-    if answers is None:
-        return b'{"cells": [ this is not JSON'
+    if answers is None:  # its reason names the student: a reason must reach its own submission only
+        return f'{{"cells": [ {student} broke this'.encode()
     if answers == "solution":
         answers = solution_answers("from-scratch")
     elif answers == "exits":
@@ -67,6 +67,6 @@ def write_class(course: Path, size: int) -> dict[str, float | None]:
         student = f"s{i:03d}-{kind}"  # in name order the kinds alternate, as in a real class
         path = course / "submitted" / student / "from-scratch" / "from_scratch.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(submission(release, kind))
+        path.write_bytes(submission(release, kind, student))
         expected[student] = KINDS[kind][2]
     return expected

@@ -66,23 +66,31 @@ def main(argv=None) -> int:
 
 
 def _autograde(root: Path, args) -> int:
-    from .autograde import api, sandbox_problem
-    from .cluster import RunError
-    from .run import autograde
+    from .references import References
 
-    scheduler = args.scheduler or (None if args.serial or args.workers else os.environ.get("SCHEDULER") or None)
-    if not scheduler:  # this machine grades (a cluster's workers are checked before the run)
-        problem = sandbox_problem(api(root))
-        if problem:
-            print(f"autograde: {problem}.", file=sys.stderr)
-            return 2
+    references = None if args.serial else References()  # before the imports below: it takes longest
     try:
-        summary = autograde(root, args.assignments, force=args.force, serial=args.serial,
-                            scheduler=scheduler, workers=args.workers, wait_s=args.wait,
-                            out=lambda line: print(line, flush=True), bar=sys.stderr.isatty())
-    except RunError as exc:
-        print(f"autograde: {exc}", file=sys.stderr)
-        return 2
+        from .autograde import api, sandbox_problem
+        from .cluster import RunError
+        from .run import autograde
+
+        scheduler = args.scheduler or (None if args.serial or args.workers else os.environ.get("SCHEDULER") or None)
+        if not scheduler:  # this machine grades (a cluster's workers are checked before the run)
+            problem = sandbox_problem(api(root))
+            if problem:
+                print(f"autograde: {problem}.", file=sys.stderr)
+                return 2
+        try:
+            summary = autograde(root, args.assignments, force=args.force, serial=args.serial,
+                                scheduler=scheduler, workers=args.workers, wait_s=args.wait,
+                                out=lambda line: print(line, flush=True), bar=sys.stderr.isatty(),
+                                references=references)
+        except RunError as exc:
+            print(f"autograde: {exc}", file=sys.stderr)
+            return 2
+    finally:
+        if references is not None:
+            references.close()
     return 130 if summary.stopped else 1 if summary.failed else 0
 
 

@@ -22,8 +22,9 @@ from pathlib import Path
 import nbformat
 
 
-def api(root: Path, *, db_url: str | None = None):
-    """nbgrader's API on the course at ``root`` (with its gradebook, or the one at ``db_url``)."""
+def api(root: Path, *, db_url: str | None = None, log=None):
+    """nbgrader's API on the course at ``root`` (with its gradebook, or the one at ``db_url``;
+    logging to ``log``, or to traitlets' shared logger)."""
     from nbgrader.apps import NbGraderAPI
     from sqlalchemy.exc import SAWarning
     from traitlets.config.loader import PyFileConfigLoader
@@ -35,7 +36,7 @@ def api(root: Path, *, db_url: str | None = None):
     config.CourseDirectory.root = str(root)  # even where the configuration names another folder
     if db_url:
         config.CourseDirectory.db_url = db_url
-    return NbGraderAPI(config=config)
+    return NbGraderAPI(config=config, **({"log": log} if log is not None else {}))
 
 
 def _share_engines() -> None:
@@ -91,10 +92,11 @@ def forget(nbgrader, assignment: str, student: str, gb=None):
     instructor's extension of its due date stays (on an ungraded submission); it is returned."""
     from nbgrader.api import MissingEntry
 
+    from .rows import delete_submission
+
     with gradebook(nbgrader, gb) as gb:
         try:
-            extension = gb.find_submission(assignment, student).extension
-            gb.remove_submission(assignment, student)
+            extension = delete_submission(gb, assignment, student)
         except MissingEntry:
             extension = None
         if extension is not None:

@@ -8,6 +8,12 @@ import signal
 import tempfile
 
 
+# Grading threads per worker process. A thread spends much of a submission waiting: for its
+# sandbox (another process) and for the student's own sleeps: two threads per process keep its
+# core busy meanwhile.
+THREADS = 2
+
+
 class RunError(RuntimeError):
     """A grading run that cannot start; the message says why."""
 
@@ -32,8 +38,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, *, wai
     """A ``distributed.Client`` and words for where it grades; a local cluster is stopped on exit.
 
     Without ``scheduler``: a ``LocalCluster`` on 127.0.0.1 with ``workers`` processes (one per
-    core by default) of one thread each, no dashboard, TLS. With it (``tcp://host:8786``): that
-    cluster, once at least one worker has joined (``wait_s``).
+    core by default) of ``THREADS`` threads each, no dashboard, TLS. With it
+    (``tcp://host:8786``): that cluster, once at least one worker has joined (``wait_s``).
     """
     from distributed import Client, LocalCluster
 
@@ -47,7 +53,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, *, wai
                 client.wait_for_workers(1, timeout=wait_s)
             except TimeoutError:
                 raise ClusterError(f"no worker joined the Dask scheduler at {scheduler} in {wait_s:g} s "
-                                   f"(start some: dask worker {scheduler} --nthreads 1)") from None
+                                   f"(start some: dask worker {scheduler} --nthreads {THREADS})") from None
             yield client, f"on the Dask scheduler at {scheduler}"
         return
     workers = workers or os.cpu_count() or 1
@@ -56,7 +62,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None, *, wai
         with ctrl_c_ignored_by_children():
             # security=True: TLS with a certificate made for this run, so that no other user of the
             # machine can connect to the scheduler and run code as the instructor.
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=THREADS, processes=True, host="127.0.0.1",
                                    dashboard_address=None, silence_logs=logging.CRITICAL, security=True,
                                    local_directory=local)
         with cluster, Client(cluster) as client:

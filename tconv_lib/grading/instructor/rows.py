@@ -67,15 +67,76 @@ def export_submission(gb, assignment: str, student: str) -> dict:
                           for notebook in submission.notebooks}}
 
 
+def delete_submission(gb, assignment: str, student: str, *, commit: bool = True):
+    """Delete a submission and its notebooks', grades' and comments' rows, as nbgrader's
+    ``remove_submission`` does (which loads and deletes them one by one, committing per notebook:
+    most of a coordinator's time per result). Returns the extension it had, or None; raises
+    nbgrader's ``MissingEntry`` when there is no such submission. ``commit``: False leaves the
+    deletion in the session's transaction."""
+    from nbgrader.api import Comment, Grade, MissingEntry, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy import delete, select
+
+    found = gb.db.execute(select(SubmittedAssignment.id, SubmittedAssignment.extension).where(
+        SubmittedAssignment.assignment_id == gb.find_assignment(assignment).id,
+        SubmittedAssignment.student_id == student)).first()
+    if found is None:
+        raise MissingEntry()
+    notebooks = select(SubmittedNotebook.id).where(SubmittedNotebook.assignment_id == found.id)
+    for table in (Grade.__table__, Comment.__table__):
+        gb.db.execute(delete(table).where(table.c.notebook_id.in_(notebooks)))
+    gb.db.execute(delete(SubmittedNotebook.__table__).where(SubmittedNotebook.__table__.c.assignment_id == found.id))
+    gb.db.execute(delete(SubmittedAssignment.__table__).where(SubmittedAssignment.__table__.c.id == found.id))
+    if commit:
+        gb.db.commit()
+    gb.db.expire_all()  # the session's objects of those rows are gone
+    return found.extension
+
+
 def import_submission(gb, assignment: str, student: str, rows: dict) -> None:
-    """Write rows from ``export_submission`` as the submission of ``student`` (whose old one is gone)."""
+    """Write rows from ``export_submission`` as the submission of ``student``, replacing the one
+    there is (a regrade's placeholder holding only an extension), in one transaction of inserts.
+
+    The keys are made here: new ids, and the links to this gradebook's assignment, notebooks and
+    cells by name; every other column is the worker's.
+    """
+    from contextlib import suppress
+
+    from nbgrader.api import (BaseCell, Comment, Grade, MissingEntry, Notebook, SubmittedAssignment,
+                              SubmittedNotebook, new_uuid)
+    from sqlalchemy import insert, select
+
     gb.update_or_create_student(student)
-    submission = gb.update_or_create_submission(assignment, student, **rows["submission"])
-    for notebook in submission.notebooks:
-        saved = rows["notebooks"][notebook.name]
-        _assign(notebook, saved["notebook"])
-        for grade in notebook.grades:
-            _assign(grade, saved["grades"][grade.name])
-        for comment in notebook.comments:
-            _assign(comment, saved["comments"][comment.name])
+    with suppress(MissingEntry):
+        delete_submission(gb, assignment, student, commit=False)
+    assignment_id = gb.find_assignment(assignment).id
+    notebooks = dict(gb.db.execute(select(Notebook.name, Notebook.id).where(Notebook.assignment_id == assignment_id)).all())
+    cells = {(notebook, cell): id for id, cell, notebook in gb.db.execute(
+        select(BaseCell.id, BaseCell.name, Notebook.name).join(Notebook, BaseCell.notebook_id == Notebook.id)
+        .where(Notebook.assignment_id == assignment_id))}
+    if set(rows["notebooks"]) != set(notebooks):
+        raise ValueError(f"the rows of {student}'s {assignment} are for notebooks {sorted(rows['notebooks'])}, "
+                         f"the gradebook has {sorted(notebooks)}")
+    submission_id = new_uuid()
+    gb.db.execute(insert(SubmittedAssignment.__table__), [_stored(SubmittedAssignment, rows["submission"]) | {
+        "id": submission_id, "assignment_id": assignment_id, "student_id": student}])
+    grades, comments = [], []
+    for name, saved in rows["notebooks"].items():
+        notebook_id = new_uuid()
+        gb.db.execute(insert(SubmittedNotebook.__table__), [_stored(SubmittedNotebook, saved["notebook"]) | {
+            "id": notebook_id, "assignment_id": submission_id, "notebook_id": notebooks[name]}])
+        for kind, found in (("grades", grades), ("comments", comments)):
+            model = Grade if kind == "grades" else Comment
+            found += [_stored(model, values) | {"id": new_uuid(), "notebook_id": notebook_id,
+                                                "cell_id": cells[name, cell]}
+                      for cell, values in saved[kind].items()]
+    for model, values in ((Grade, grades), (Comment, comments)):
+        if values:
+            gb.db.execute(insert(model.__table__), values)
     gb.db.commit()
+    gb.db.expire_all()
+
+
+def _stored(model, values: dict) -> dict:
+    """``_columns``'s attribute names as the table's column names."""
+    attrs = inspect(model).column_attrs
+    return {attrs[key].columns[0].name: value for key, value in values.items()}

@@ -15,11 +15,13 @@ with the reason, and is not in the ledger: a rerun tries it again.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import hashlib
-import multiprocessing
 import os
 import shutil
+import signal
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -28,9 +30,10 @@ from .. import cases
 from . import worker
 from .autograde import (STAGING, Outcome, api, autograded_path, forget, grade_one, gradebook, jobs,
                         record_failure)
-from .cluster import ClusterError, RunError, ctrl_c_ignored_by_children, dask_client
+from .cluster import ClusterError, RunError, dask_client
 from .ledger import Ledger, files_digest, inputs_digest
 from .progress import Progress
+from .references import References
 from .rows import import_submission, template
 
 
@@ -44,14 +47,28 @@ class Summary:
 
 def autograde(root: Path, assignments=(), *, force: bool = False, serial: bool = False,
               scheduler: str | None = None, workers: int | None = None, wait_s: float = 60, out=print,
-              bar: bool = False) -> Summary:
+              bar: bool = False, references: References | None = None) -> Summary:
     """Grade every new or changed submission of ``assignments`` (all when empty); ``force``: all of them.
 
     ``serial``: in this process. Else on Dask: ``scheduler`` (``tcp://host:8786``), or a local
     cluster of ``workers`` processes (one per core by default); ``wait_s``: for the scheduler and
     its first worker. Raises ``RunError`` when the run cannot start (an assignment not in the
     gradebook, a cluster that cannot be used); Ctrl-C stops the run (``Summary.stopped``).
+    ``references``: where a Dask run's hidden checks are built (one is started when None); it is
+    closed on return.
     """
+    if references is None and not serial:
+        references = References()
+    try:
+        return _autograde(root, assignments, references, force=force, serial=serial, scheduler=scheduler,
+                          workers=workers, wait_s=wait_s, out=out, bar=bar)
+    finally:
+        if references is not None:
+            references.close()
+
+
+def _autograde(root: Path, assignments, references, *, force, serial, scheduler, workers, wait_s, out,
+               bar) -> Summary:
     nbgrader = api(root)
     ledger = Ledger(root / nbgrader.coursedir.autograded_directory)
     everything = jobs(root, assignments)
@@ -73,16 +90,14 @@ def autograde(root: Path, assignments=(), *, force: bool = False, serial: bool =
         if serial:
             for assignment, student, digest in todo:
                 outcome = grade_one(nbgrader, root, assignment, student)
-                ledger.record(assignment, student, digest)
-                progress.finished(outcome)
+                with _whole():
+                    ledger.record(assignment, student, digest)
+                    progress.finished(outcome)
         elif todo:
             course, modules = _course(nbgrader, root, sorted({a for a, _, _ in todo}))
-            building, pool = _build_elsewhere(modules)
-            try:
-                with dask_client(scheduler, workers, wait_s=wait_s) as (client, where):
-                    retried = _on_dask(client, course, building, nbgrader, root, todo, ledger, progress)
-            finally:
-                pool.terminate()
+            references.build(modules)
+            with dask_client(scheduler, workers, wait_s=wait_s) as (client, where):
+                retried = _on_dask(client, course, references, nbgrader, root, todo, ledger, progress)
     except KeyboardInterrupt:
         stopped = True
     finally:
@@ -127,22 +142,14 @@ def _course(nbgrader, root: Path, assignments: list[str]) -> tuple[worker.Course
     return course, sorted(cases.checker_modules(sources))
 
 
-def _build_elsewhere(modules: list[str]):
-    """``cases.references(modules)`` in a process of its own, started now, while the cluster starts:
-    importing TensorFlow here would hold the interpreter lock that the cluster's start needs.
-    Returns the pending result and the pool (closed once the result is in, terminated on exit)."""
-    with ctrl_c_ignored_by_children():
-        pool = multiprocessing.get_context("spawn").Pool(1)
-    return pool.apply_async(cases.references, (modules,), callback=lambda _: pool.close()), pool
-
-
-def _on_dask(client, course, building, nbgrader, root: Path, todo, ledger: Ledger, progress: Progress) -> int:
-    """Grade ``todo`` on ``client``'s cluster with the checks ``building`` builds; how many
+def _on_dask(client, course, references: References, nbgrader, root: Path, todo, ledger: Ledger,
+             progress: Progress) -> int:
+    """Grade ``todo`` on ``client``'s cluster with the checks ``references`` builds; how many
     submissions were graded again after their worker was lost."""
     unfit = {address: problem for address, problem in client.run(worker.check, course).items() if problem}
     if unfit:
         raise ClusterError("; ".join(f"worker {address}: {problem}" for address, problem in sorted(unfit.items())))
-    shared = client.scatter([course, building.get()], broadcast=True, hash=False)
+    shared = client.scatter([course, references.get()], broadcast=True, hash=False)
     with gradebook(nbgrader) as gb:
         return _dispatch(client, shared, gb, nbgrader, root, todo, ledger, progress)
 
@@ -173,23 +180,41 @@ def _dispatch(client, shared, gb, nbgrader, root: Path, todo, ledger: Ledger, pr
         fill()
         for future in futures:
             assignment, student, digest, start = running.pop(future.key)
-            try:
-                graded = future.result()
-                _store(nbgrader, gb, assignment, student, graded)
-            except Exception as exc:  # noqa: BLE001 (KilledWorker, WorkerUnfit, a result that cannot be
-                # stored): that submission's failure only, and not in the ledger (a rerun tries it again)
-                gb.db.rollback()
-                reason = f"{type(exc).__name__}: {exc}"[:300]
-                record_failure(nbgrader, root, assignment, student, reason, gb)
-                outcome = Outcome(assignment, student, None, reason, time.monotonic() - start)
-            else:
-                ledger.record(assignment, student, digest)
-                outcome = graded.outcome
-            progress.finished(outcome)
+            with _whole():
+                try:
+                    graded = future.result()
+                    _store(nbgrader, gb, assignment, student, graded)
+                except Exception as exc:  # noqa: BLE001 (KilledWorker, WorkerUnfit, a result that cannot
+                    # be stored): that submission's failure only, not in the ledger (a rerun tries it again)
+                    gb.db.rollback()
+                    reason = f"{type(exc).__name__}: {exc}"[:300]
+                    record_failure(nbgrader, root, assignment, student, reason, gb)
+                    outcome = Outcome(assignment, student, None, reason, time.monotonic() - start)
+                else:
+                    ledger.record(assignment, student, digest)
+                    outcome = graded.outcome
+                progress.finished(outcome)
             fill()
         return _retried(client, keys)
     finally:
         client.cancel(list(futures.futures))
+
+
+@contextlib.contextmanager
+def _whole():
+    """Ctrl-C waits for the end of the block (in the main thread): a result is recorded whole (its
+    rows, autograded copy, ledger entry and line) or not at all, and a rerun grades exactly the rest."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *_: caught.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _store(nbgrader, gb, assignment: str, student: str, graded: worker.Graded) -> None:

@@ -7,8 +7,11 @@ this process, made once per course, ``grade_one`` does exactly what a serial run
 back is plain data: the outcome, the submission's gradebook rows and its autograded files. A
 worker writes nothing of the course's: the coordinator does.
 
-Tasks of one process run one at a time (nbgrader's apps are not thread-safe): start workers with
-one thread each and one process per core.
+A worker process grades on several threads at once (``cluster.THREADS``, two): a thread spends
+much of a submission waiting for its sandbox, another process, and a student's ``time.sleep``
+holds no core. The threads share the scratch course, which is the process's
+working folder (nbgrader's converters change into the course folder and back); each has its own
+nbgrader API and logger, and its own submission's folders.
 """
 from __future__ import annotations
 
@@ -18,13 +21,15 @@ import dataclasses
 import datetime
 import functools
 import hashlib
+import logging
+import os
 import shutil
 import tempfile
 import threading
 from pathlib import Path
 
 from .. import cases
-from .autograde import Outcome, api, grade_one, sandbox_problem
+from .autograde import Outcome, api, autograded_path, grade_one, sandbox_problem
 from .rows import export_submission
 
 
@@ -58,7 +63,8 @@ def fitness(course: Course) -> str | None:
     if library_digest() != course.library:
         return ("it runs another version of tconv_lib than the coordinator (install the same commit "
                 "of the course on every worker)")
-    return sandbox_problem(_scratch(course)[1])
+    with _SCRATCH.use(course) as (_, nbgrader):
+        return sandbox_problem(nbgrader)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,28 +100,79 @@ def write_files(folder: Path, files: dict[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-_LOCK = threading.Lock()
-_SCRATCH: dict[str, tuple[Path, object]] = {}  # course digest -> (scratch root, nbgrader's API)
+class _ScratchCourse:
+    """This process's scratch copy of one course at a time, shared by the threads grading it.
 
+    A task of another course (a second coordinator on the same cluster) waits until no thread
+    is grading in this one, then replaces it.
+    """
 
-def _scratch(course: Course):
-    if course.digest not in _SCRATCH:
-        for root, _ in _SCRATCH.values():  # an earlier run's course
-            shutil.rmtree(root, ignore_errors=True)
-        _SCRATCH.clear()
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._digest: str | None = None
+        self._root: Path | None = None
+        self._users = 0
+        self._local = threading.local()  # per thread: its nbgrader API, and for which scratch course
+
+    @contextlib.contextmanager
+    def use(self, course: Course):
+        """The scratch root and this thread's nbgrader API for ``course``, while the block runs."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._digest == course.digest or not self._users)
+            if self._digest != course.digest:
+                self._replace(course)
+            self._users += 1
+        try:
+            if getattr(self._local, "course", None) != (course.digest, self._root):
+                # nbgrader reads a submission's failure from what its log captured: each thread
+                # logs alone (traitlets' logger is shared by every API of the process).
+                thread = threading.get_ident()
+                log = logging.getLogger(f"tconv.grading.worker.{thread}")
+                log.propagate = False
+                # A gradebook per thread: two threads writing one SQLite file can each hold the
+                # lock the other waits for (a reader upgrading while a writer commits).
+                gradebook = self._root / f"gradebook-{thread}.db"
+                gradebook.write_bytes(course.gradebook)
+                self._local.api = api(self._root, db_url=f"sqlite:///{gradebook}", log=log)
+                self._local.course = course.digest, self._root
+            yield self._root, self._local.api
+        finally:
+            with self._changed:
+                self._users -= 1
+                self._changed.notify_all()
+
+    def _replace(self, course: Course) -> None:
+        if self._root is not None:  # an earlier run's course
+            shutil.rmtree(self._root, ignore_errors=True)
         root = Path(tempfile.mkdtemp(prefix="tconv-grading-course-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         write_files(root, course.files)
-        (root / "gradebook.db").write_bytes(course.gradebook)
-        # The scratch gradebook, whatever database the course's configuration names.
-        _SCRATCH[course.digest] = root, api(root, db_url=f"sqlite:///{root / 'gradebook.db'}")
-    return _SCRATCH[course.digest]
+        os.chdir(root)  # nbgrader's chdir into the course and back then leaves every thread here
+        _setenv_for_threads()
+        self._digest, self._root = course.digest, root
+
+
+def _setenv_for_threads() -> None:
+    """nbgrader's ``utils.setenv`` deletes its variables on the way out, under any other thread that
+    still runs with them set (and raises KeyError when that one deleted them first). The threads
+    of a worker all set the same values: leave them set."""
+    import nbgrader.utils
+
+    @contextlib.contextmanager
+    def setenv(**variables):
+        os.environ.update(variables)
+        yield
+
+    nbgrader.utils.setenv = setenv
+
+
+_SCRATCH = _ScratchCourse()
+_INSTALLED = threading.Lock()
 
 
 def check(course: Course) -> str | None:
     """``fitness``, for ``Client.run`` before a run starts (it also makes the scratch course)."""
-    with _LOCK:
-        return fitness(course)
+    return fitness(course)
 
 
 def grade(submission: Submission, course: Course, checks: dict) -> Graded:
@@ -123,15 +180,18 @@ def grade(submission: Submission, course: Course, checks: dict) -> Graded:
     the hidden ``checks`` the coordinator built (``cases.references``)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    with _LOCK:
-        problem = fitness(course)
-        if problem:
-            raise WorkerUnfit(f"worker cannot grade: {problem}")
+    problem = fitness(course)
+    if problem:
+        raise WorkerUnfit(f"worker cannot grade: {problem}")
+    with _INSTALLED:
         cases.install(checks)
-        root, nbgrader = _scratch(course)
+    with _SCRATCH.use(course) as (root, nbgrader):
         a, s = submission.assignment, submission.student
-        shutil.rmtree(root / "submitted", ignore_errors=True)
-        write_files(root / "submitted" / s / a, submission.files)
+        coursedir = nbgrader.coursedir
+        folders = [Path(coursedir.format_path(coursedir.submitted_directory, s, a)), autograded_path(nbgrader, a, s)]
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        write_files(folders[0], submission.files)
         with Gradebook(nbgrader.coursedir.db_url, course.course_id) as gb:
             gb.update_or_create_student(s)
             if submission.extension is not None:  # kept by grade_one's forget, as in the course's gradebook
@@ -143,9 +203,9 @@ def grade(submission: Submission, course: Course, checks: dict) -> Graded:
             outcome = grade_one(nbgrader, root, a, s)  # it forgets an earlier grade of the submission
             with Gradebook(nbgrader.coursedir.db_url, course.course_id) as gb:
                 rows = export_submission(gb, a, s)
-            files = read_files(root / "autograded" / s / a)
+            files = read_files(folders[1])
         finally:
             # The scratch gradebook keeps the rows (small); the files go.
-            for folder in ("submitted", "autograded"):
-                shutil.rmtree(root / folder, ignore_errors=True)
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
         return Graded(outcome, rows, files)
