@@ -366,7 +366,7 @@ def test_autograde_prints_a_progress_line_per_submission_and_a_summary(graded):
     output = graded[2].strip().splitlines()
     lines = [line for line in output if line.startswith("[")]
     assert len(lines) == len(SUBMISSIONS) + 1
-    assert f"graded {len(lines)} of {len(lines)} submissions" in output[len(lines)]
+    assert f"graded {len(lines)} of {len(lines)} submissions" in output[len(lines)], output
     assert output[-2:] == ["1 not graded (0 points, reason in their feedback):",
                            "  corrupt from-scratch: " + next(line for line in lines if " corrupt " in line)
                            .split("(not graded: ")[1].rsplit(") in ", 1)[0]]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tconv_lib.grading.cases import SECRET_VARIABLE
-from tconv_lib.grading.instructor.ledger import NAME, Ledger, inputs_digest
+from tconv_lib.grading.instructor.ledger import NAME, Ledger, assignment_digest, inputs_digest
 
 
 def _course(root):
@@ -14,14 +14,18 @@ def _course(root):
     return root
 
 
+def _digest(root, definition=b""):
+    return inputs_digest(root / "submitted/ann/hw", assignment_digest(root, "hw", definition))
+
+
 def test_the_digest_changes_with_every_input_and_only_with_them(tmp_path, monkeypatch):
     root = _course(tmp_path)
     monkeypatch.setenv(SECRET_VARIABLE, "one")
-    first = inputs_digest(root, "hw", "ann")
-    assert inputs_digest(root, "hw", "ann") == first
+    first = _digest(root)
+    assert _digest(root) == first
     (root / "submitted/bob/hw").mkdir(parents=True)  # another student's work changes nothing
     (root / "submitted/bob/hw/hw.ipynb").write_text("{}")
-    assert inputs_digest(root, "hw", "ann") == first
+    assert _digest(root) == first
     seen = {first}
     for change in (lambda: (root / "submitted/ann/hw/hw.ipynb").write_text('{"x": 1}'),
                    lambda: (root / "submitted/ann/hw/data.csv").write_text("1"),
@@ -29,9 +33,10 @@ def test_the_digest_changes_with_every_input_and_only_with_them(tmp_path, monkey
                    lambda: (root / "nbgrader_config.py").write_text("c = 2"),
                    lambda: monkeypatch.setenv(SECRET_VARIABLE, "two")):
         change()
-        digest = inputs_digest(root, "hw", "ann")
+        digest = _digest(root)
         assert digest not in seen
         seen.add(digest)
+    assert _digest(root, b"due 2026-12-02") not in seen  # the due date, the library
 
 
 def test_the_ledger_remembers_the_last_digest_and_survives_a_cut_line(tmp_path):

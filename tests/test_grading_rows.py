@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from course import make_course
 
-from tconv_lib.grading.instructor.rows import export_submission, import_submission, template
+from tconv_lib.grading.instructor.rows import delete_submission, export_submission, import_submission, template
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 
@@ -66,3 +66,50 @@ def test_exported_rows_written_into_another_gradebook_read_back_the_same(gradebo
     with Gradebook(f"sqlite:///{other}", "tconv") as gb:
         assert export_submission(gb, "from-scratch", "ann") == rows
         assert gb.find_student("ann").email == "ann@example.org"  # the student's own row is kept
+
+
+def _tables(path) -> dict:
+    db = sqlite3.connect(path)
+    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {name: sorted(map(repr, db.execute(f"SELECT * FROM {name}"))) for name in names}
+
+
+def test_deleting_a_submission_leaves_the_rows_nbgraders_remove_submission_leaves(gradebook, tmp_path):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course, _ = gradebook
+    ours, theirs = tmp_path / "ours.db", tmp_path / "theirs.db"
+    for path in (ours, theirs):
+        shutil.copy(course / "gradebook.db", path)
+    with Gradebook(f"sqlite:///{ours}", "tconv") as gb:
+        assert delete_submission(gb, "from-scratch", "ann") is None  # it had no extension
+        with pytest.raises(MissingEntry):
+            delete_submission(gb, "from-scratch", "ann")
+    with Gradebook(f"sqlite:///{theirs}", "tconv") as gb:
+        gb.remove_submission("from-scratch", "ann")
+    assert _tables(ours) == _tables(theirs)
+    assert _tables(ours)["grade"] == [] and _tables(ours)["student"] != []
+
+
+def test_rows_replace_a_regrades_placeholder_and_nbgrader_computes_the_same_scores(gradebook, tmp_path):
+    from nbgrader.api import Gradebook
+
+    course, url = gradebook
+    with Gradebook(url, "tconv") as gb:
+        rows = export_submission(gb, "from-scratch", "ann")
+        score = gb.find_submission("from-scratch", "ann").score
+    other = tmp_path / "other.db"
+    shutil.copy(course / "gradebook.db", other)
+    with Gradebook(f"sqlite:///{other}", "tconv") as gb:
+        gb.remove_submission("from-scratch", "ann")  # what forget leaves when there is an extension
+        gb.update_or_create_submission("from-scratch", "ann", extension=datetime.timedelta(days=1))
+        import_submission(gb, "from-scratch", "ann", rows | {"submission": rows["submission"] | {
+            "extension": datetime.timedelta(days=1)}})
+    with Gradebook(f"sqlite:///{other}", "tconv") as gb:
+        assert len(gb.find_assignment("from-scratch").submissions) == 1
+        submission = gb.find_submission("from-scratch", "ann")
+        assert submission.extension == datetime.timedelta(days=1) and submission.score == score == 8.0  # 0 + 1 + 2 + 3, and 4 x 0.5 extra
+        assert export_submission(gb, "from-scratch", "ann")["notebooks"] == rows["notebooks"]
+    with pytest.raises(ValueError, match="notebooks"):
+        with Gradebook(f"sqlite:///{other}", "tconv") as gb:
+            import_submission(gb, "from-scratch", "ann", rows | {"notebooks": {}})

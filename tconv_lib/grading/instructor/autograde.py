@@ -3,9 +3,10 @@
 A run over a class (``run.py``) calls it for each submission, in this process (serial) or in a
 worker's scratch course (``worker.py``). Before a submission is graded its earlier grade and
 autograded copy are removed, so a run that is killed midway leaves that submission ungraded (a
-rerun grades it), never showing an old grade or an unexecuted notebook as graded. A submission that nbgrader cannot grade at all (a notebook
-that does not parse, say) gets 0 for every test and, as its autograded notebook, the release with
-the reason on top, so that its feedback says why.
+rerun grades it), never showing an old grade or an unexecuted notebook as graded. A submission
+that nbgrader cannot grade at all (a notebook that does not parse, say) gets 0 for every test
+and, as its autograded notebook, the release with the reason on top, so that its feedback says
+why.
 """
 from __future__ import annotations
 

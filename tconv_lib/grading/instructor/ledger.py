@@ -29,20 +29,30 @@ def files_digest(digest, files: dict[str, bytes]) -> None:
         digest.update(data)
 
 
-def inputs_digest(root: Path, assignment: str, student: str, definition: bytes = b"") -> str:
-    """sha256 of what a grade of ``student``'s ``assignment`` depends on; ``definition``: what the
-    gradebook and the library add (the coordinator's run passes the due date and tconv_lib's digest)."""
+def assignment_digest(root: Path, assignment: str, definition: bytes = b"") -> bytes:
+    """sha256 of what every grade of ``assignment`` depends on: its source and release folders,
+    ``nbgrader_config.py``, the secret; ``definition``: what the gradebook and the library add (a
+    run passes the due date and tconv_lib's digest). Once per assignment of a run."""
     from .worker import read_files
 
     digest = hashlib.sha256()
-    for folder in (root / "submitted" / student / assignment, root / "solutions" / assignment,
-                   root / "exercises" / assignment):
+    for folder in (root / "solutions" / assignment, root / "exercises" / assignment):
         files_digest(digest, read_files(folder) if folder.is_dir() else {})
         digest.update(b"|")
     config = root / "nbgrader_config.py"
     digest.update(config.read_bytes() if config.exists() else b"")
     digest.update(hashlib.sha256(os.environ.get(SECRET_VARIABLE, "").encode()).digest())
     digest.update(definition)
+    return digest.digest()
+
+
+def inputs_digest(submission: Path, assignment: bytes) -> str:
+    """sha256 of what a grade depends on: the files of the ``submission`` folder, and its
+    ``assignment``'s part (``assignment_digest``)."""
+    from .worker import read_files
+
+    digest = hashlib.sha256(assignment)
+    files_digest(digest, read_files(submission) if submission.is_dir() else {})
     return digest.hexdigest()
 
 

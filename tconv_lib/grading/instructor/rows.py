@@ -109,7 +109,8 @@ def import_submission(gb, assignment: str, student: str, rows: dict) -> None:
     with suppress(MissingEntry):
         delete_submission(gb, assignment, student, commit=False)
     assignment_id = gb.find_assignment(assignment).id
-    notebooks = dict(gb.db.execute(select(Notebook.name, Notebook.id).where(Notebook.assignment_id == assignment_id)).all())
+    notebooks = dict(gb.db.execute(select(Notebook.name, Notebook.id)
+                                   .where(Notebook.assignment_id == assignment_id)).all())
     cells = {(notebook, cell): id for id, cell, notebook in gb.db.execute(
         select(BaseCell.id, BaseCell.name, Notebook.name).join(Notebook, BaseCell.notebook_id == Notebook.id)
         .where(Notebook.assignment_id == assignment_id))}

@@ -31,7 +31,7 @@ from . import worker
 from .autograde import (STAGING, Outcome, api, autograded_path, forget, grade_one, gradebook, jobs,
                         record_failure)
 from .cluster import ClusterError, RunError, dask_client
-from .ledger import Ledger, files_digest, inputs_digest
+from .ledger import Ledger, assignment_digest, files_digest, inputs_digest
 from .progress import Progress
 from .references import References
 from .rows import import_submission, template
@@ -77,9 +77,12 @@ def _autograde(root: Path, assignments, references, *, force, serial, scheduler,
     if unknown:
         raise RunError(f"not in the gradebook: assignment {', '.join(unknown)} (run `nbgrader generate_assignment "
                        f"NAME` first, or grade the other assignments by name)")
-    todo = []
+    parts = {assignment: assignment_digest(root, assignment, definition)  # what all its students share
+             for assignment, definition in definitions.items()}
+    coursedir, todo = nbgrader.coursedir, []
     for assignment, student in everything:
-        digest = inputs_digest(root, assignment, student, definitions[assignment])
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        digest = inputs_digest(submitted, parts[assignment])
         if force or not (ledger.current(assignment, student, digest) and (assignment, student) in recorded
                          and autograded_path(nbgrader, assignment, student).is_dir()):
             todo.append((assignment, student, digest))

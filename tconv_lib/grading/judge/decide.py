@@ -21,6 +21,8 @@ import builtins
 import contextlib
 import copy
 import io
+import sys
+import threading
 
 import nbformat
 
@@ -118,7 +120,7 @@ def run_test(source: str, trusted: dict, session: Session) -> list[dict]:
     printed = io.StringIO()
     outputs = []
     try:
-        with contextlib.redirect_stdout(printed):
+        with _ThreadStdout.capture(printed):
             exec(code, namespace)
     except core.GradingFailure as exc:
         failure = error_output("GradingFailure", str(exc))
@@ -129,6 +131,40 @@ def run_test(source: str, trusted: dict, session: Session) -> list[dict]:
     if printed.getvalue():
         outputs.append({"output_type": "stream", "name": "stdout", "text": printed.getvalue()})
     return outputs + ([failure] if failure else [])
+
+
+class _ThreadStdout:
+    """``sys.stdout`` for a grader that runs tests on several threads at once (a Dask worker's):
+    what a thread's test prints goes to that test's outputs, anything else where it went before.
+    (``contextlib.redirect_stdout`` swaps ``sys.stdout`` for the whole process: a test of another
+    thread would print into this one's outputs, or out of both.)"""
+
+    _installing = threading.Lock()
+
+    def __init__(self, fallback) -> None:
+        self.fallback, self.local = fallback, threading.local()
+
+    def write(self, text: str) -> int:
+        return (getattr(self.local, "stream", None) or self.fallback).write(text)
+
+    def flush(self) -> None:
+        (getattr(self.local, "stream", None) or self.fallback).flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self.fallback, name)
+
+    @classmethod
+    @contextlib.contextmanager
+    def capture(cls, stream):
+        with cls._installing:
+            if not isinstance(sys.stdout, cls):
+                sys.stdout = cls(sys.stdout)
+            router = sys.stdout
+        router.local.stream = stream
+        try:
+            yield
+        finally:
+            router.local.stream = None
 
 
 def _free_names(source: str) -> set[str]:
