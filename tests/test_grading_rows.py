@@ -108,8 +108,36 @@ def test_rows_replace_a_regrades_placeholder_and_nbgrader_computes_the_same_scor
     with Gradebook(f"sqlite:///{other}", "tconv") as gb:
         assert len(gb.find_assignment("from-scratch").submissions) == 1
         submission = gb.find_submission("from-scratch", "ann")
-        assert submission.extension == datetime.timedelta(days=1) and submission.score == score == 8.0  # 0 + 1 + 2 + 3, and 4 x 0.5 extra
+        assert submission.extension == datetime.timedelta(days=1)
+        assert submission.score == score == 8.0  # 0 + 1 + 2 + 3, and 4 x 0.5 extra credit
         assert export_submission(gb, "from-scratch", "ann")["notebooks"] == rows["notebooks"]
     with pytest.raises(ValueError, match="notebooks"):
         with Gradebook(f"sqlite:///{other}", "tconv") as gb:
             import_submission(gb, "from-scratch", "ann", rows | {"notebooks": {}})
+
+
+def test_a_manually_graded_answer_keeps_its_grade_and_its_comment_apart(gradebook, tmp_path):
+    """Such an answer is a grade cell and a solution cell of one name: each row links to its own."""
+    from nbgrader.api import Gradebook
+
+    shutil.copy(gradebook[0] / "gradebook.db", tmp_path / "gradebook.db")
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url, "tconv") as gb:
+        gb.add_assignment("hw")
+        gb.add_notebook("nb", "hw")
+        gb.add_grade_cell("q1", "nb", "hw", max_score=2, cell_type="markdown")
+        gb.add_solution_cell("q1", "nb", "hw")
+        gb.add_task_cell("t1", "nb", "hw", max_score=3, cell_type="markdown")
+        gb.add_submission("hw", "ann")  # ann is the fixture's student
+        gb.find_grade("q1", "nb", "hw", "ann").manual_score = 1.5
+        gb.find_comment("q1", "nb", "hw", "ann").manual_comment = "close"
+        gb.db.commit()
+        rows = export_submission(gb, "hw", "ann")
+        import_submission(gb, "hw", "ann", rows)
+    with Gradebook(url, "tconv") as gb:
+        assert export_submission(gb, "hw", "ann") == rows
+        assert gb.find_grade("q1", "nb", "hw", "ann").max_score == 2
+        assert gb.find_grade("t1", "nb", "hw", "ann").max_score == 3
+        assert gb.find_comment("q1", "nb", "hw", "ann").manual_comment == "close"
+        assert gb.find_comment("t1", "nb", "hw", "ann") is not None
+        assert gb.find_submission("hw", "ann").score == 1.5

@@ -96,12 +96,13 @@ def forget(nbgrader, assignment: str, student: str, gb=None):
     from .rows import delete_submission
 
     with gradebook(nbgrader, gb) as gb:
-        try:
-            extension = delete_submission(gb, assignment, student)
+        try:  # one transaction: a stopped run cannot lose the extension
+            extension = delete_submission(gb, assignment, student, commit=False)
         except MissingEntry:
             extension = None
         if extension is not None:
             gb.update_or_create_submission(assignment, student, extension=extension)
+        gb.db.commit()
     shutil.rmtree(autograded_path(nbgrader, assignment, student), ignore_errors=True)
     return extension
 
@@ -151,6 +152,12 @@ def _autograde_staged(nbgrader, assignment: str, student: str) -> dict:
         result = nbgrader.autograde(assignment, student, force=True, create=True)
     finally:
         coursedir.autograded_directory = saved
+    if not result["success"] and result.get("error", "").rstrip().endswith("KeyboardInterrupt"):
+        # Ctrl-C while nbgrader ran (its capture_log catches everything): not this submission's
+        # failure, but the end of the run. It is left ungraded, for a rerun.
+        shutil.rmtree(staged, ignore_errors=True)
+        forget(nbgrader, assignment, student)
+        raise KeyboardInterrupt
     if result["success"]:
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, final)

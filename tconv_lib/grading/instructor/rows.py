@@ -111,9 +111,14 @@ def import_submission(gb, assignment: str, student: str, rows: dict) -> None:
     assignment_id = gb.find_assignment(assignment).id
     notebooks = dict(gb.db.execute(select(Notebook.name, Notebook.id)
                                    .where(Notebook.assignment_id == assignment_id)).all())
-    cells = {(notebook, cell): id for id, cell, notebook in gb.db.execute(
-        select(BaseCell.id, BaseCell.name, Notebook.name).join(Notebook, BaseCell.notebook_id == Notebook.id)
-        .where(Notebook.assignment_id == assignment_id))}
+    # A grade belongs to a grade or task cell, a comment to a solution or task cell: a manually
+    # graded answer is a grade cell and a solution cell of the same name.
+    cells = {}
+    for id, cell, notebook, kind in gb.db.execute(
+            select(BaseCell.id, BaseCell.name, Notebook.name, BaseCell.type)
+            .join(Notebook, BaseCell.notebook_id == Notebook.id).where(Notebook.assignment_id == assignment_id)):
+        for rows_of in _ROWS_OF_CELL.get(kind, ()):
+            cells[rows_of, notebook, cell] = id
     if set(rows["notebooks"]) != set(notebooks):
         raise ValueError(f"the rows of {student}'s {assignment} are for notebooks {sorted(rows['notebooks'])}, "
                          f"the gradebook has {sorted(notebooks)}")
@@ -128,13 +133,16 @@ def import_submission(gb, assignment: str, student: str, rows: dict) -> None:
         for kind, found in (("grades", grades), ("comments", comments)):
             model = Grade if kind == "grades" else Comment
             found += [_stored(model, values) | {"id": new_uuid(), "notebook_id": notebook_id,
-                                                "cell_id": cells[name, cell]}
+                                                "cell_id": cells[kind, name, cell]}
                       for cell, values in saved[kind].items()]
     for model, values in ((Grade, grades), (Comment, comments)):
         if values:
             gb.db.execute(insert(model.__table__), values)
     gb.db.commit()
     gb.db.expire_all()
+
+
+_ROWS_OF_CELL = {"GradeCell": ("grades",), "SolutionCell": ("comments",), "TaskCell": ("grades", "comments")}
 
 
 def _stored(model, values: dict) -> dict:

@@ -207,7 +207,7 @@ def _dispatch(client, shared, gb, nbgrader, root: Path, todo, ledger: Ledger, pr
 def _whole():
     """Ctrl-C waits for the end of the block (in the main thread): a result is recorded whole (its
     rows, autograded copy, ledger entry and line) or not at all, and a rerun grades exactly the rest."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield
         return
     caught = []

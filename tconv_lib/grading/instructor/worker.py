@@ -28,6 +28,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from traitlets.log import get_logger
+
 from .. import cases
 from .autograde import Outcome, api, autograded_path, grade_one, sandbox_problem
 from .rows import export_submission
@@ -103,8 +105,8 @@ def write_files(folder: Path, files: dict[str, bytes]) -> None:
 class _ScratchCourse:
     """This process's scratch copy of one course at a time, shared by the threads grading it.
 
-    A task of another course (a second coordinator on the same cluster) waits until no thread
-    is grading in this one, then replaces it.
+    A task of another course, or with other hidden checks (a second coordinator on the same
+    cluster), waits until no thread is grading with these, then replaces them.
     """
 
     def __init__(self) -> None:
@@ -112,15 +114,23 @@ class _ScratchCourse:
         self._digest: str | None = None
         self._root: Path | None = None
         self._users = 0
+        self._checks: dict | None = None
         self._local = threading.local()  # per thread: its nbgrader API, and for which scratch course
 
     @contextlib.contextmanager
-    def use(self, course: Course):
-        """The scratch root and this thread's nbgrader API for ``course``, while the block runs."""
+    def use(self, course: Course, checks: dict | None = None):
+        """The scratch root and this thread's nbgrader API for ``course``, while the block runs;
+        ``checks``: the hidden checks to grade with (``cases.install``), None: those installed."""
+        def current() -> bool:
+            return self._digest == course.digest and (checks is None or checks is self._checks)
+
         with self._changed:
-            self._changed.wait_for(lambda: self._digest == course.digest or not self._users)
+            self._changed.wait_for(lambda: current() or not self._users)
             if self._digest != course.digest:
                 self._replace(course)
+            if checks is not None and checks is not self._checks:  # no thread grades with the others
+                cases.install(checks)
+                self._checks = checks
             self._users += 1
         try:
             if getattr(self._local, "course", None) != (course.digest, self._root):
@@ -129,6 +139,7 @@ class _ScratchCourse:
                 thread = threading.get_ident()
                 log = logging.getLogger(f"tconv.grading.worker.{thread}")
                 log.propagate = False
+                log.setLevel(get_logger().getEffectiveLevel())  # what a serial run's log holds
                 # A gradebook per thread: two threads writing one SQLite file can each hold the
                 # lock the other waits for (a reader upgrading while a writer commits).
                 gradebook = self._root / f"gradebook-{thread}.db"
@@ -167,7 +178,6 @@ def _setenv_for_threads() -> None:
 
 
 _SCRATCH = _ScratchCourse()
-_INSTALLED = threading.Lock()
 
 
 def check(course: Course) -> str | None:
@@ -183,9 +193,7 @@ def grade(submission: Submission, course: Course, checks: dict) -> Graded:
     problem = fitness(course)
     if problem:
         raise WorkerUnfit(f"worker cannot grade: {problem}")
-    with _INSTALLED:
-        cases.install(checks)
-    with _SCRATCH.use(course) as (root, nbgrader):
+    with _SCRATCH.use(course, checks) as (root, nbgrader):
         a, s = submission.assignment, submission.student
         coursedir = nbgrader.coursedir
         folders = [Path(coursedir.format_path(coursedir.submitted_directory, s, a)), autograded_path(nbgrader, a, s)]

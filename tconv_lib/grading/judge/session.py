@@ -55,6 +55,7 @@ class Session:
             return self.box
         if self.box is not None:
             self.restarts += 1
+            self.box.close()  # its pipes and folder (a long-lived worker would run out of descriptors)
             if self.restarts > MAX_RESTARTS:
                 self.stopped = f"{self.box.dead}, and it stopped {MAX_RESTARTS} times"
                 raise SandboxDied(self.stopped)
