@@ -140,6 +140,7 @@ class _ScratchCourse:
                 log = logging.getLogger(f"tconv.grading.worker.{thread}")
                 log.propagate = False
                 log.setLevel(get_logger().getEffectiveLevel())  # what a serial run's log holds
+                log.addHandler(logging.NullHandler())  # what nbgrader logs outside a capture is dropped
                 # A gradebook per thread: two threads writing one SQLite file can each hold the
                 # lock the other waits for (a reader upgrading while a writer commits).
                 gradebook = self._root / f"gradebook-{thread}.db"
@@ -181,8 +182,15 @@ _SCRATCH = _ScratchCourse()
 
 
 def check(course: Course) -> str | None:
-    """``fitness``, for ``Client.run`` before a run starts (it also makes the scratch course)."""
-    return fitness(course)
+    """``fitness``, for ``Client.run`` before a run starts. It also makes the scratch course and
+    opens a gradebook there (importing SQLite's driver), while the coordinator builds the checks."""
+    from nbgrader.api import Gradebook
+
+    problem = fitness(course)
+    if problem is None:
+        with _SCRATCH.use(course) as (_, nbgrader), Gradebook(nbgrader.coursedir.db_url, course.course_id):
+            pass
+    return problem
 
 
 def grade(submission: Submission, course: Course, checks: dict) -> Graded:
