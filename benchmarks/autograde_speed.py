@@ -9,7 +9,8 @@ Run by `make bench-autograde`. In a temporary copy of the course, with `from-scr
    import, the Keras references, the cluster's start included), twice in turn. Prints the best
    time of each, the speed-up, submissions per minute, and the projected time for 1,000
    submissions per added 16-core worker machine, from the measured cost of a submission on one
-   core and of recording a result on the coordinator.
+   core and of recording a result on the coordinator; and the machine's own ceiling, two
+   CPU-bound Python processes at once against one alone.
 2. The parts of one submission's run in this process: starting a sandbox, the student's cells
    in it, and the tests (references already computed).
 """
@@ -100,6 +101,8 @@ def serial_against_dask(course: Path) -> None:
     print(f"  Dask (local cluster, {workers} workers)   {dask_s:6.1f} s  {60 * CLASS_SIZE / dask_s:5.0f} per minute"
           f"  (best of {', '.join(f'{t:.1f}' for t, _ in dask_runs)})")
     print(f"  speed-up                         {serial_s / dask_s:6.2f}x  (target at least 1.7x on 2 cores)")
+    print(f"  this machine's ceiling           {parallel_ceiling():6.2f}x  (two CPU-bound processes at once "
+          "against one alone)")
     print("  every score the same as serial grading's; Dask run: "
           + next(line for line in dask_lines if line.startswith("graded ")))
     print(f"per submission on one core: {one_core:.2f} s (median after the first); recording a result "
@@ -110,6 +113,19 @@ def serial_against_dask(course: Path) -> None:
         print(f"  {machines} machine{'s' if machines > 1 else ' '}  {compute / 60:5.1f} min"
               + ("  (the coordinator's recording, " f"{1000 * record / 60:.1f} min, is the limit)"
                  if 1000 * record > compute else ""))
+
+
+SPIN = "import time\nt = time.perf_counter()\nx = 0\nfor i in range(15_000_000):\n    x += i\nprint(time.perf_counter() - t)"
+
+
+def parallel_ceiling() -> float:
+    """How much faster two CPU-bound processes go than one on this machine (2.0 on two free cores)."""
+    def spin(count: int) -> float:
+        processes = [subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, text=True)
+                     for _ in range(count)]
+        return max(float(p.communicate()[0]) for p in processes)
+    alone, together = min(spin(1) for _ in range(2)), min(spin(2) for _ in range(2))
+    return 2 * alone / together
 
 
 def judge_parts(course: Path) -> dict[str, float]:
