@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tconv_lib.grading.cases import SECRET_VARIABLE
-from tconv_lib.grading.instructor.ledger import NAME, Ledger, assignment_digest, inputs_digest
+from tconv_lib.grading.instructor.ledger import NAME, Ledger, assignment_digest, assignment_files, inputs_digest
 
 
 def _course(root):
@@ -15,7 +15,8 @@ def _course(root):
 
 
 def _digest(root, definition=b""):
-    return inputs_digest(root / "submitted/ann/hw", assignment_digest(root, "hw", definition))
+    shared = assignment_files(root, "hw", ("solutions", "exercises"))
+    return inputs_digest(root / "submitted/ann/hw", assignment_digest(shared, definition))
 
 
 def test_the_digest_changes_with_every_input_and_only_with_them(tmp_path, monkeypatch):

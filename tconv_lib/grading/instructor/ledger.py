@@ -29,18 +29,26 @@ def files_digest(digest, files: dict[str, bytes]) -> None:
         digest.update(data)
 
 
-def assignment_digest(root: Path, assignment: str, definition: bytes = b"") -> bytes:
-    """sha256 of what every grade of ``assignment`` depends on: its source and release folders,
-    ``nbgrader_config.py``, the secret; ``definition``: what the gradebook and the library add (a
-    run passes the due date and tconv_lib's digest). Once per assignment of a run."""
+def assignment_files(root: Path, assignment: str, folders) -> dict[str, bytes]:
+    """``nbgrader_config.py`` and ``assignment``'s files in each of ``folders`` (nbgrader's source
+    and release folders), by path from ``root``: what all its students' grades share. Read once
+    per run: they make its digest and the workers' copy of the course."""
     from .worker import read_files
 
-    digest = hashlib.sha256()
-    for folder in (root / "solutions" / assignment, root / "exercises" / assignment):
-        files_digest(digest, read_files(folder) if folder.is_dir() else {})
-        digest.update(b"|")
     config = root / "nbgrader_config.py"
-    digest.update(config.read_bytes() if config.exists() else b"")
+    files = {"nbgrader_config.py": config.read_bytes()} if config.exists() else {}
+    for folder in folders:
+        files.update({f"{folder}/{assignment}/{name}": data
+                      for name, data in read_files(root / folder / assignment).items()})
+    return files
+
+
+def assignment_digest(files: dict[str, bytes], definition: bytes = b"") -> bytes:
+    """sha256 of what every grade of an assignment depends on: its ``files`` (``assignment_files``),
+    the secret; ``definition``: what the gradebook and the library add (a run passes the due date
+    and tconv_lib's digest)."""
+    digest = hashlib.sha256()
+    files_digest(digest, files)
     digest.update(hashlib.sha256(os.environ.get(SECRET_VARIABLE, "").encode()).digest())
     digest.update(definition)
     return digest.digest()

@@ -31,7 +31,7 @@ from . import worker
 from .autograde import (STAGING, Outcome, api, autograded_path, forget, grade_one, gradebook, jobs,
                         record_failure)
 from .cluster import ClusterError, RunError, dask_client
-from .ledger import Ledger, assignment_digest, files_digest, inputs_digest
+from .ledger import Ledger, assignment_digest, assignment_files, files_digest, inputs_digest
 from .progress import Progress
 from .references import References
 from .rows import import_submission, template
@@ -77,9 +77,11 @@ def _autograde(root: Path, assignments, references, *, force, serial, scheduler,
     if unknown:
         raise RunError(f"not in the gradebook: assignment {', '.join(unknown)} (run `nbgrader generate_assignment "
                        f"NAME` first, or grade the other assignments by name)")
-    parts = {assignment: assignment_digest(root, assignment, definition)  # what all its students share
-             for assignment, definition in definitions.items()}
     coursedir, todo = nbgrader.coursedir, []
+    shared = {assignment: assignment_files(root, assignment, (coursedir.source_directory, coursedir.release_directory))
+              for assignment in definitions}
+    parts = {assignment: assignment_digest(shared[assignment], definition)
+             for assignment, definition in definitions.items()}
     for assignment, student in everything:
         submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
         digest = inputs_digest(submitted, parts[assignment])
@@ -97,7 +99,7 @@ def _autograde(root: Path, assignments, references, *, force, serial, scheduler,
                     ledger.record(assignment, student, digest)
                     progress.finished(outcome)
         elif todo:
-            course, modules = _course(nbgrader, root, sorted({a for a, _, _ in todo}))
+            course, modules = _course(nbgrader, {a: shared[a] for a, _, _ in todo})
             references.build(modules)
             with dask_client(scheduler, workers, wait_s=wait_s) as (client, where):
                 retried = _on_dask(client, course, references, nbgrader, root, todo, ledger, progress)
@@ -127,14 +129,11 @@ def _recorded(nbgrader, assignments) -> tuple[set[tuple[str, str]], dict[str, by
     return found, definitions
 
 
-def _course(nbgrader, root: Path, assignments: list[str]) -> tuple[worker.Course, list[str]]:
-    """What the workers get of the course for this run, and the checker modules ``assignments`` use."""
-    coursedir = nbgrader.coursedir
-    files = {"nbgrader_config.py": (root / "nbgrader_config.py").read_bytes()}
-    for folder in (coursedir.source_directory, coursedir.release_directory):
-        for assignment in assignments:
-            files.update({f"{folder}/{assignment}/{name}": data
-                          for name, data in worker.read_files(root / folder / assignment).items()})
+def _course(nbgrader, shared: dict[str, dict[str, bytes]]) -> tuple[worker.Course, list[str]]:
+    """What the workers get of the course for this run (the ``shared`` files of the assignments it
+    grades, by ``assignment_files``), and the checker modules those assignments use."""
+    coursedir, assignments = nbgrader.coursedir, sorted(shared)
+    files = {name: data for assignment in assignments for name, data in shared[assignment].items()}
     with gradebook(nbgrader) as gb:
         sources = [cell.source for a in assignments for nb in gb.find_assignment(a).notebooks
                    for cell in nb.source_cells]

@@ -140,7 +140,8 @@ class _ScratchCourse:
                 log = logging.getLogger(f"tconv.grading.worker.{thread}")
                 log.propagate = False
                 log.setLevel(get_logger().getEffectiveLevel())  # what a serial run's log holds
-                log.addHandler(logging.NullHandler())  # what nbgrader logs outside a capture is dropped
+                if not log.handlers:  # (a thread's logger outlives a course)
+                    log.addHandler(logging.NullHandler())  # what nbgrader logs outside a capture is dropped
                 # A gradebook per thread: two threads writing one SQLite file can each hold the
                 # lock the other waits for (a reader upgrading while a writer commits).
                 gradebook = self._root / f"gradebook-{thread}.db"
