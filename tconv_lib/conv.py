@@ -35,31 +35,75 @@ def windows(x_padded: np.ndarray, kernel_size, strides, dilation_rate, out_shape
 _CHUNK_VALUES = 1 << 20
 
 
-def patch_chunks(x_padded, kernel_size, strides, dilation_rate, out_shape, columns):
-    """im2col a few output rows at a time: yields ``(images, rows, patches)`` per chunk.
+def chunks(n, rows, values_per_row) -> list[tuple[slice, slice]]:
+    """Cut ``n`` images of ``rows`` output rows into chunks of about ``_CHUNK_VALUES`` values.
 
-    x_padded: (N, Hp, Wp, C). ``patches``: (len(images) * len(rows) * Wo, kh * kw * C), the
-    receptive fields of those output rows, in one buffer that the next chunk overwrites.
-    ``images`` and ``rows`` are slices, either one image and some of its rows or whole images,
-    so that ``y[images, rows]`` of a C-contiguous ``y: (N, Ho, Wo, ...)`` is contiguous.
-    ``columns``: values the caller's product gives per patch (sizes the chunks).
+    Returns ``(images, rows)`` slices: either one image and some of its rows or whole images,
+    so that ``y[images, rows]`` of a C-contiguous ``y: (N, Ho, ...)`` is contiguous.
     """
-    view = windows(x_padded, kernel_size, strides, dilation_rate, out_shape)
-    n, ho, wo = view.shape[:3]
-    depth = view[0, 0, 0].size
-    rows = max(1, _CHUNK_VALUES // (wo * (depth + columns)))
-    images, rows = max(1, rows // ho), min(rows, ho)
-    buffer = None
-    for b in range(0, n, images):
-        for r in range(0, ho, rows):
-            chunk = view[b: b + images, r: r + rows]
-            if not chunk.flags.c_contiguous:  # a 1 x 1 window on an unpadded input needs no copy
-                if buffer is None:
-                    buffer = np.empty((min(images, n), rows, *view.shape[2:]), dtype=x_padded.dtype)
-                patches = buffer[: chunk.shape[0], : chunk.shape[1]]
-                np.copyto(patches, chunk)
-                chunk = patches
-            yield slice(b, b + images), slice(r, r + rows), chunk.reshape(-1, depth)
+    per_chunk = max(1, _CHUNK_VALUES // values_per_row)
+    images, per_chunk = max(1, per_chunk // rows), min(per_chunk, rows)
+    return [(slice(b, min(b + images, n)), slice(r, min(r + per_chunk, rows)))
+            for b in range(0, n, images) for r in range(0, rows, per_chunk)]
+
+
+class Patches:
+    """The receptive fields of ``x: (N, H, W, C)`` zero-padded by ``pads``, copied out (im2col) a chunk at a time.
+
+    ``pads``: ((top, bottom), (left, right)); negative pads cut. The padding is never built:
+    each window position copies the input pixels it reads and zeroes the cells it reads off
+    the input. ``depth``: kh * kw * C values per field; ``width``: output columns (Wo).
+    """
+
+    def __init__(self, x, pads, kernel_size, strides, dilation_rate, out_shape):
+        self.x, self.strides, self.kernel_size = x, strides, kernel_size
+        self.depth, self.width = kernel_size[0] * kernel_size[1] * x.shape[3], out_shape[1]
+        self._buffer = np.empty(0, dtype=x.dtype)
+        # Per axis and window position: the outputs [lo, hi) that read inside the input, and
+        # the input index that output 0 reads (i * d - pad_before).
+        self.reads = [[_inside(i * d - before, size, s, outputs) for i in range(k)]
+                      for k, d, (before, _), size, s, outputs in
+                      zip(kernel_size, dilation_rate, pads, x.shape[1:3], strides, out_shape)]
+        # A 1 x 1 window on an unpadded, unstrided input reads the input itself.
+        self.is_input = (tuple(kernel_size) == (1, 1) and tuple(strides) == (1, 1)
+                         and all(p == 0 for axis in pads for p in axis) and tuple(out_shape) == x.shape[1:3])
+
+    def matrix(self, images, rows) -> np.ndarray:
+        """(len(images) * len(rows) * Wo, depth): the fields of those output rows.
+
+        The copy lives in one buffer that the next chunk overwrites.
+        """
+        x, (sh, sw) = self.x, self.strides
+        if self.is_input:
+            return x[images, rows].reshape(-1, self.depth)
+        count = (images.stop - images.start) * (rows.stop - rows.start) * self.width * self.depth
+        if self._buffer.size < count:
+            self._buffer = np.empty(count, dtype=x.dtype)
+        patches = self._buffer[:count].reshape(images.stop - images.start, rows.stop - rows.start,
+                                               self.width, *self.kernel_size, x.shape[3])
+        for u, (row_lo, row_hi, row_origin) in enumerate(self.reads[0]):
+            lo, hi = max(row_lo, rows.start), min(row_hi, rows.stop)
+            if lo >= hi:
+                patches[:, :, :, u] = 0
+                continue
+            patches[:, : lo - rows.start, :, u] = 0
+            patches[:, hi - rows.start:, :, u] = 0
+            inside = patches[:, lo - rows.start: hi - rows.start]
+            source_rows = slice(lo * sh + row_origin, (hi - 1) * sh + row_origin + 1, sh)
+            for v, (col_lo, col_hi, col_origin) in enumerate(self.reads[1]):
+                inside[:, :, :col_lo, u, v] = 0
+                inside[:, :, col_hi:, u, v] = 0
+                if col_lo < col_hi:
+                    source_cols = slice(col_lo * sw + col_origin, (col_hi - 1) * sw + col_origin + 1, sw)
+                    inside[:, :, col_lo: col_hi, u, v] = x[images, source_rows, source_cols]
+        return patches.reshape(-1, self.depth)
+
+
+def _inside(origin, size, stride, outputs):
+    """``(lo, hi, origin)``: outputs ``o`` in [lo, hi) read input ``o * stride + origin`` inside [0, size)."""
+    lo = min(outputs, max(0, -(origin // stride)))
+    hi = min(outputs, max(0, (size - 1 - origin) // stride + 1))
+    return lo, max(lo, hi), origin
 
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) -> np.ndarray:
@@ -77,12 +121,12 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
     c_out = kernel.shape[3]
     weights = kernel.reshape(-1, c_out)
     y = np.empty((x.shape[0], *out_shape, c_out), dtype=x.dtype)
+    patches = Patches(x, pads, kernel_size, strides, dilation_rate, out_shape)
     # One matrix product per chunk of windows, (rows, kh*kw*C_in) @ (kh*kw*C_in, C_out),
     # written straight into the output.
-    for images, rows, patches in patch_chunks(pad_or_crop(x, *pads), kernel_size, strides,
-                                              dilation_rate, out_shape, c_out):
-        out = y[images, rows].reshape(patches.shape[0], c_out)
-        np.matmul(patches, weights, out=out)
+    for images, rows in chunks(x.shape[0], out_shape[0], patches.width * (patches.depth + c_out)):
+        out = y[images, rows].reshape(-1, c_out)
+        np.matmul(patches.matrix(images, rows), weights, out=out)
         if bias is not None:
             out += bias
     return y

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .conv import pad_or_crop, patch_chunks
+from .conv import Patches, chunks
 
 
 class AxisPlan(NamedTuple):
@@ -76,47 +76,49 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     (n, *in_shape, _), (sh, sw), c_out = x.shape, strides, kernel.shape[2]
     rows, cols = (axis_plan(i, k, s, d, c[0], o) for i, k, s, d, c, o in
                   zip(in_shape, kernel.shape[:2], strides, dilation_rate, crop, out_shape))
-    # Phase row a uses the window rows [first, last) only (fewer when s does not divide k):
+    patches = Patches(x, (rows.pads, cols.pads), (rows.size, cols.size), (1, 1), dilation_rate,
+                      (rows.blocks, cols.blocks))
+    # Phase row a uses the window rows [top, bottom) only (fewer when s does not divide k):
     # the patches' columns for those rows are one contiguous range, so its matrix product
     # skips the zero taps of the other rows. Its weights: (window taps * C_in, sw * C_out).
     depth = cols.size * x.shape[3]
     phase_rows = []
     for a in range(sh):
         taps = np.flatnonzero(rows.phase == a)
-        if taps.size:
-            first, last = rows.window[taps].min(), rows.window[taps].max() + 1
-            part = rows._replace(window=rows.window[taps] - first, phase=np.zeros_like(taps),
-                                 size=last - first)
+        if taps.size:  # none when s > k: that row receives the bias alone (below)
+            top, bottom = rows.window[taps].min(), rows.window[taps].max() + 1
+            part = rows._replace(window=rows.window[taps] - top, phase=np.zeros_like(taps),
+                                 size=bottom - top)
             weights = _sub_kernels(kernel[taps], (1, sw), part, cols).reshape(-1, sw * c_out)
-            phase_rows.append((slice(first * depth, last * depth), weights))
-        else:  # s > k: no tap lands on this phase row
-            phase_rows.append(None)
+            phase_rows.append((a, slice(top * depth, bottom * depth), weights))
     y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
+    if len(phase_rows) < sh:
+        y[...] = 0 if bias is None else bias
     # Block column q, phase b lands on output column q * sw + b + offset: a contiguous range.
     columns = slice(-cols.offset, -cols.offset + out_shape[1])
-    products = None
-    for images, block_rows, patches in patch_chunks(
-            pad_or_crop(x, rows.pads, cols.pads), (rows.size, cols.size), (1, 1), dilation_rate,
-            (rows.blocks, cols.blocks), sw * c_out):
-        if products is None or products.shape[0] < patches.shape[0]:
-            products = np.empty((patches.shape[0], sw * c_out), dtype=x.dtype)
-        images = range(n)[images]
-        block_rows = range(rows.blocks)[block_rows]
-        for a, phase_row in enumerate(phase_rows):
+    products = np.empty(0, dtype=x.dtype)
+    for images, block_rows in chunks(n, rows.blocks, cols.blocks * (patches.depth + sw * c_out)):
+        matrix = patches.matrix(images, block_rows)
+        for a, taps, weights in phase_rows:
             # Block row q, phase a is output row q * sh + a + offset; keep those inside the output.
             start = a + rows.offset
             lo = max(block_rows.start, math.ceil(-start / sh))
             hi = min(block_rows.stop, math.ceil((out_shape[0] - start) / sh))
             if lo >= hi:
                 continue
-            target = y[images.start: images.stop, lo * sh + start: (hi - 1) * sh + start + 1: sh]
-            if phase_row is None:
-                target[...] = 0 if bias is None else bias
-                continue
-            taps, weights = phase_row
-            phase = np.matmul(patches[:, taps], weights, out=products[: patches.shape[0]])
-            phase = phase.reshape(len(images), len(block_rows), -1, c_out)
-            source = phase[:, lo - block_rows.start: hi - block_rows.start, columns]
+            if images.stop - images.start == 1:  # its block rows [lo, hi) are contiguous: only those
+                computed = range(lo, hi)
+                left = matrix[(lo - block_rows.start) * cols.blocks: (hi - block_rows.start) * cols.blocks, taps]
+            else:
+                computed = range(block_rows.start, block_rows.stop)
+                left = matrix[:, taps]
+            if products.size < left.shape[0] * weights.shape[1]:
+                products = np.empty(left.shape[0] * weights.shape[1], dtype=x.dtype)
+            phase = products[: left.shape[0] * weights.shape[1]].reshape(left.shape[0], -1)
+            np.matmul(left, weights, out=phase)
+            phase = phase.reshape(images.stop - images.start, len(computed), -1, c_out)
+            source = phase[:, lo - computed.start: hi - computed.start, columns]
+            target = y[images, lo * sh + start: (hi - 1) * sh + start + 1: sh]
             if bias is None:
                 np.copyto(target, source)
             else:
