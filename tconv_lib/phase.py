@@ -55,16 +55,21 @@ def phase_kernel(kernel, strides, dilation_rate=(1, 1)) -> np.ndarray:
     """
     # The windows and phases do not depend on the input length or the crop.
     plans = [axis_plan(1, k, s, d, 0, 1) for k, s, d in zip(kernel.shape[:2], strides, dilation_rate)]
-    return _sub_kernels(kernel, strides, *plans)
+    return _sub_kernels(kernel, strides, *plans).transpose(3, 4, 5, 0, 1, 2)
 
 
 def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan):
+    """The sub-kernels laid out (sh, sw, C_out, Th, Tw, C_in): each tap is a (C_out, C_in) block of Keras's kernel, copied whole."""
     (sh, sw), (c_out, c_in) = strides, kernel.shape[2:]
-    sub = np.zeros((rows.size, cols.size, c_in, sh, sw, c_out), dtype=kernel.dtype)
-    # Each (tap row, tap column) has its own (window, phase) pair: plain assignment is exact.
-    sub[rows.window[:, None], cols.window[None, :], :, rows.phase[:, None], cols.phase[None, :], :] = \
-        kernel.transpose(0, 1, 3, 2)
+    sub = np.zeros((sh, sw, c_out, rows.size, cols.size, c_in), dtype=kernel.dtype)
+    # Each (tap row, tap column) has its own (phase, window) pair: plain assignment is exact.
+    sub[rows.phase[:, None], cols.phase[None, :], :, rows.window[:, None], cols.window[None, :], :] = kernel
     return sub
+
+
+#: Below this many patch rows a product reads its weights transposed, as they are built (a
+#: few percent slower per row); above it, making them C-ordered once costs less.
+_TRANSPOSED_WEIGHTS_ROWS = 2000
 
 
 def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -> np.ndarray:
@@ -82,15 +87,16 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     # the patches' columns for those rows are one contiguous range, so its matrix product
     # skips the zero taps of the other rows. Its weights: (window taps * C_in, sw * C_out).
     depth = cols.size * x.shape[3]
+    sub = _sub_kernels(kernel, strides, rows, cols)
+    transposed = n * rows.blocks * cols.blocks < _TRANSPOSED_WEIGHTS_ROWS
     phase_rows = []
     for a in range(sh):
-        taps = np.flatnonzero(rows.phase == a)
-        if taps.size:  # none when s > k: that row receives the bias alone (below)
-            top, bottom = rows.window[taps].min(), rows.window[taps].max() + 1
-            part = rows._replace(window=rows.window[taps] - top, phase=np.zeros_like(taps),
-                                 size=bottom - top)
-            weights = _sub_kernels(kernel[taps], (1, sw), part, cols).reshape(-1, sw * c_out)
-            phase_rows.append((a, slice(top * depth, bottom * depth), weights))
+        window = rows.window[rows.phase == a]
+        if window.size:  # none when s > k: that row receives the bias alone (below)
+            top, bottom = window.min(), window.max() + 1
+            weights = sub[a, :, :, top:bottom].reshape(sw * c_out, -1).T
+            phase_rows.append((a, slice(top * depth, bottom * depth),
+                               weights if transposed else np.ascontiguousarray(weights)))
     y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
     if len(phase_rows) < sh:
         y[...] = 0 if bias is None else bias
