@@ -5,7 +5,8 @@ layer. Keras is timed at its fastest on the CPU: oneDNN on (this script turns it
 the Makefile says), and the faster of an eager layer call and a ``tf.function``-compiled one
 (XLA's ``jit_compile`` was several times slower on these layers, so it is left out). Each
 repetition times tconv_lib, then the two Keras calls, so a change of load on a shared machine
-moves all three; the table shows medians. Printed per layer:
+moves all three; before each timed call the machine settles (a pause, then one untimed call of
+the same function: see ``interleaved_medians``); the table shows medians. Printed per layer:
 
 * ours, Keras (ms) and their ratio (target: at most 1.5 on every layer, at most 1.0 as a
   geometric mean; the moonshot is 0.8);
@@ -41,6 +42,8 @@ BENCHMARK_LAYER = ("course benchmark", (64, 64, 32), 4, 32, 2, "same", False)
 SUITE = [(name, (batch, *shape), *rest) for name, shape, *rest in LAYERS for batch in (1, 16)]
 SUITE.append((BENCHMARK_LAYER[0], (8, *BENCHMARK_LAYER[1]), *BENCHMARK_LAYER[2:]))
 REPEATS = 7
+#: Pause before each timed call (see interleaved_medians).
+SETTLE_S = 0.15
 MAX_RATIO, MAX_GEOMEAN, MOONSHOT = 1.5, 1.0, 0.8
 
 
@@ -57,12 +60,18 @@ def matmul_peak(size=2048, repeats=5) -> float:
 
 
 def interleaved_medians(calls, repeats):
-    """Median seconds of each call, timing them in turn (one warm-up each: allocation, tracing)."""
-    for call in calls:
-        call()
+    """Median seconds of each call, timing them in turn, each on a settled machine.
+
+    A BLAS or a thread pool keeps its threads spinning for a while after a call (OpenBLAS's
+    for about 0.1 s), and they would take the cores from whichever call comes next. So
+    before each timed call: a pause that lets the previous call's threads go to sleep, then
+    one untimed call of the same function (its own threads awake, its memory reused).
+    """
     times = [[] for _ in calls]
     for _ in range(repeats):
         for call, spent in zip(calls, times):
+            time.sleep(SETTLE_S)
+            call()
             start = time.perf_counter()
             call()
             spent.append(time.perf_counter() - start)

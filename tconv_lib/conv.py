@@ -48,7 +48,7 @@ def chunks(n, rows, values_per_row) -> list[tuple[slice, slice]]:
 
 
 class Patches:
-    """The receptive fields of ``x: (N, H, W, C)`` zero-padded by ``pads``, copied out (im2col) a chunk at a time.
+    """The receptive fields of ``x: (N, H, W, C)`` zero-padded by ``pads``, copied out (im2col) by chunks.
 
     ``pads``: ((top, bottom), (left, right)); negative pads cut. The padding is never built:
     each window position copies the input pixels it reads and zeroes the cells it reads off
@@ -61,12 +61,12 @@ class Patches:
         self._buffer = np.empty(0, dtype=x.dtype)
         # Per axis and window position: the outputs [lo, hi) that read inside the input, and
         # the input index that output 0 reads (i * d - pad_before).
-        self.reads = [[_inside(i * d - before, size, s, outputs) for i in range(k)]
+        self._reads = [[_inside(i * d - before, size, s, outputs) for i in range(k)]
                       for k, d, (before, _), size, s, outputs in
                       zip(kernel_size, dilation_rate, pads, x.shape[1:3], strides, out_shape)]
         # A 1 x 1 window on an unpadded, unstrided input reads the input itself.
-        self.is_input = (tuple(kernel_size) == (1, 1) and tuple(strides) == (1, 1)
-                         and all(p == 0 for axis in pads for p in axis) and tuple(out_shape) == x.shape[1:3])
+        self._is_input = (tuple(kernel_size) == (1, 1) and tuple(strides) == (1, 1)
+                          and not any(p for axis in pads for p in axis) and tuple(out_shape) == x.shape[1:3])
 
     def matrix(self, images, rows) -> np.ndarray:
         """(len(images) * len(rows) * Wo, depth): the fields of those output rows.
@@ -74,14 +74,14 @@ class Patches:
         The copy lives in one buffer that the next chunk overwrites.
         """
         x, (sh, sw) = self.x, self.strides
-        if self.is_input:
+        if self._is_input:
             return x[images, rows].reshape(-1, self.depth)
         count = (images.stop - images.start) * (rows.stop - rows.start) * self.width * self.depth
         if self._buffer.size < count:
             self._buffer = np.empty(count, dtype=x.dtype)
         patches = self._buffer[:count].reshape(images.stop - images.start, rows.stop - rows.start,
                                                self.width, *self.kernel_size, x.shape[3])
-        for u, (row_lo, row_hi, row_origin) in enumerate(self.reads[0]):
+        for u, (row_lo, row_hi, row_origin) in enumerate(self._reads[0]):
             lo, hi = max(row_lo, rows.start), min(row_hi, rows.stop)
             if lo >= hi:
                 patches[:, :, :, u] = 0
@@ -90,7 +90,7 @@ class Patches:
             patches[:, hi - rows.start:, :, u] = 0
             inside = patches[:, lo - rows.start: hi - rows.start]
             source_rows = slice(lo * sh + row_origin, (hi - 1) * sh + row_origin + 1, sh)
-            for v, (col_lo, col_hi, col_origin) in enumerate(self.reads[1]):
+            for v, (col_lo, col_hi, col_origin) in enumerate(self._reads[1]):
                 inside[:, :, :col_lo, u, v] = 0
                 inside[:, :, col_hi:, u, v] = 0
                 if col_lo < col_hi:

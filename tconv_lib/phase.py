@@ -59,7 +59,7 @@ def phase_kernel(kernel, strides, dilation_rate=(1, 1)) -> np.ndarray:
 
 
 def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan):
-    """The sub-kernels laid out (sh, sw, C_out, Th, Tw, C_in): each tap is a (C_out, C_in) block of Keras's kernel, copied whole."""
+    """The sub-kernels as (sh, sw, C_out, Th, Tw, C_in): each tap a whole (C_out, C_in) kernel block."""
     (sh, sw), (c_out, c_in) = strides, kernel.shape[2:]
     sub = np.zeros((sh, sw, c_out, rows.size, cols.size, c_in), dtype=kernel.dtype)
     # Each (tap row, tap column) has its own (phase, window) pair: plain assignment is exact.
@@ -114,7 +114,8 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
                 continue
             if images.stop - images.start == 1:  # its block rows [lo, hi) are contiguous: only those
                 computed = range(lo, hi)
-                left = matrix[(lo - block_rows.start) * cols.blocks: (hi - block_rows.start) * cols.blocks, taps]
+                first, last = ((q - block_rows.start) * cols.blocks for q in (lo, hi))
+                left = matrix[first:last, taps]
             else:
                 computed = range(block_rows.start, block_rows.stop)
                 left = matrix[:, taps]

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 
 from strategies import TOL, conv_configs, outcome
-from tconv_lib import METHODS, conv, conv2d, conv2d_transpose, insert_zeros, keras_ref, zero_insertion_input
+from tconv_lib import (METHODS, conv, conv2d, conv2d_transpose, insert_zeros, keras_ref, phase,
+                       zero_insertion_input)
 from tconv_lib.phase import phase_kernel
 
 Y = np.array([[55, 52], [57, 50]], dtype=float)[None, :, :, None]
@@ -77,8 +78,11 @@ def test_phase_in_small_chunks_equals_the_scatter(config):
     expected = outcome(conv2d_transpose, x, kernel, bias, method="scatter", **kwargs)
     if isinstance(expected, Exception):
         return
-    for chunk in (1, 40):
-        with mock.patch.object(conv, "_CHUNK_VALUES", chunk):
+    # The sweep's products are small, so they read their weights transposed; a threshold of 0
+    # gives them the C-ordered copy that large layers get.
+    for chunk, transposed_below in ((1, 0), (40, 2000)):
+        with mock.patch.object(conv, "_CHUNK_VALUES", chunk), \
+                mock.patch.object(phase, "_TRANSPOSED_WEIGHTS_ROWS", transposed_below):
             y = conv2d_transpose(x, kernel, bias, **kwargs)
         assert y.flags.c_contiguous and y.dtype == np.float64
         np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12, err_msg=f"{chunk} {kwargs}")
