@@ -52,18 +52,21 @@ class Patches:
 
     ``pads``: ((top, bottom), (left, right)); negative pads cut. The padding is never built:
     each window position copies the input pixels it reads and zeroes the cells it reads off
-    the input. ``depth``: kh * kw * C values per field; ``width``: output columns (Wo).
+    the input. ``cells``: the window positions ``(u, v)`` in the order a field holds them
+    (row by row if not given). ``depth``: values per field (cells * C); ``width``: output
+    columns (Wo).
     """
 
-    def __init__(self, x, pads, kernel_size, strides, dilation_rate, out_shape):
-        self.x, self.strides, self.kernel_size = x, strides, kernel_size
-        self.depth, self.width = kernel_size[0] * kernel_size[1] * x.shape[3], out_shape[1]
+    def __init__(self, x, pads, kernel_size, strides, dilation_rate, out_shape, cells=None):
+        (kh, kw), self.x, self.strides = kernel_size, x, strides
+        self.cells = [(u, v) for u in range(kh) for v in range(kw)] if cells is None else list(cells)
+        self.depth, self.width = len(self.cells) * x.shape[3], out_shape[1]
         self._buffer = np.empty(0, dtype=x.dtype)
         # Per axis and window position: the outputs [lo, hi) that read inside the input, and
         # the input index that output 0 reads (i * d - pad_before).
         self._reads = [[_inside(i * d - before, size, s, outputs) for i in range(k)]
-                      for k, d, (before, _), size, s, outputs in
-                      zip(kernel_size, dilation_rate, pads, x.shape[1:3], strides, out_shape)]
+                       for k, d, (before, _), size, s, outputs in
+                       zip(kernel_size, dilation_rate, pads, x.shape[1:3], strides, out_shape)]
         # A 1 x 1 window on an unpadded, unstrided input reads the input itself.
         self._is_input = (tuple(kernel_size) == (1, 1) and tuple(strides) == (1, 1)
                           and not any(p for axis in pads for p in axis) and tuple(out_shape) == x.shape[1:3])
@@ -80,22 +83,21 @@ class Patches:
         if self._buffer.size < count:
             self._buffer = np.empty(count, dtype=x.dtype)
         patches = self._buffer[:count].reshape(images.stop - images.start, rows.stop - rows.start,
-                                               self.width, *self.kernel_size, x.shape[3])
-        for u, (row_lo, row_hi, row_origin) in enumerate(self._reads[0]):
+                                               self.width, len(self.cells), x.shape[3])
+        for slot, (u, v) in enumerate(self.cells):
+            (row_lo, row_hi, row_origin), (col_lo, col_hi, col_origin) = self._reads[0][u], self._reads[1][v]
             lo, hi = max(row_lo, rows.start), min(row_hi, rows.stop)
-            if lo >= hi:
-                patches[:, :, :, u] = 0
+            cell = patches[:, :, :, slot]
+            if lo >= hi or col_lo >= col_hi:
+                cell[...] = 0
                 continue
-            patches[:, : lo - rows.start, :, u] = 0
-            patches[:, hi - rows.start:, :, u] = 0
-            inside = patches[:, lo - rows.start: hi - rows.start]
-            source_rows = slice(lo * sh + row_origin, (hi - 1) * sh + row_origin + 1, sh)
-            for v, (col_lo, col_hi, col_origin) in enumerate(self._reads[1]):
-                inside[:, :, :col_lo, u, v] = 0
-                inside[:, :, col_hi:, u, v] = 0
-                if col_lo < col_hi:
-                    source_cols = slice(col_lo * sw + col_origin, (col_hi - 1) * sw + col_origin + 1, sw)
-                    inside[:, :, col_lo: col_hi, u, v] = x[images, source_rows, source_cols]
+            cell[:, : lo - rows.start] = 0
+            cell[:, hi - rows.start:] = 0
+            inside = cell[:, lo - rows.start: hi - rows.start]
+            inside[:, :, :col_lo] = 0
+            inside[:, :, col_hi:] = 0
+            inside[:, :, col_lo: col_hi] = x[images, slice(lo * sh + row_origin, (hi - 1) * sh + row_origin + 1, sh),
+                                             slice(col_lo * sw + col_origin, (col_hi - 1) * sw + col_origin + 1, sw)]
         return patches.reshape(-1, self.depth)
 
 

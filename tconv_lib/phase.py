@@ -55,15 +55,23 @@ def phase_kernel(kernel, strides, dilation_rate=(1, 1)) -> np.ndarray:
     """
     # The windows and phases do not depend on the input length or the crop.
     plans = [axis_plan(1, k, s, d, 0, 1) for k, s, d in zip(kernel.shape[:2], strides, dilation_rate)]
-    return _sub_kernels(kernel, strides, *plans).transpose(3, 4, 5, 0, 1, 2)
+    cells = [(u, v) for u in range(plans[0].size) for v in range(plans[1].size)]
+    sub = _sub_kernels(kernel, strides, *plans, cells)
+    return sub.reshape(*sub.shape[:3], plans[0].size, plans[1].size, -1).transpose(3, 4, 5, 0, 1, 2)
 
 
-def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan):
-    """The sub-kernels as (sh, sw, C_out, Th, Tw, C_in): each tap a whole (C_out, C_in) kernel block."""
+def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan, cells):
+    """The sub-kernels as (sh, sw, C_out, window cell, C_in), the cells in the order ``cells``.
+
+    Each tap is a whole (C_out, C_in) block of Keras's kernel; cells where a phase has no tap
+    hold zeros.
+    """
     (sh, sw), (c_out, c_in) = strides, kernel.shape[2:]
-    sub = np.zeros((sh, sw, c_out, rows.size, cols.size, c_in), dtype=kernel.dtype)
-    # Each (tap row, tap column) has its own (phase, window) pair: plain assignment is exact.
-    sub[rows.phase[:, None], cols.phase[None, :], :, rows.window[:, None], cols.window[None, :], :] = kernel
+    slot = np.empty((rows.size, cols.size), dtype=int)
+    slot[tuple(np.array(cells).T)] = np.arange(len(cells))
+    sub = np.zeros((sh, sw, c_out, len(cells), c_in), dtype=kernel.dtype)
+    # Each (tap row, tap column) has its own (phase, cell) pair: plain assignment is exact.
+    sub[rows.phase[:, None], cols.phase[None, :], :, slot[rows.window[:, None], cols.window[None, :]], :] = kernel
     return sub
 
 
@@ -81,31 +89,32 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     (n, *in_shape, _), (sh, sw), c_out = x.shape, strides, kernel.shape[2]
     rows, cols = (axis_plan(i, k, s, d, c[0], o) for i, k, s, d, c, o in
                   zip(in_shape, kernel.shape[:2], strides, dilation_rate, crop, out_shape))
+    cells, plan = product_plan(rows, cols, strides)
     patches = Patches(x, (rows.pads, cols.pads), (rows.size, cols.size), (1, 1), dilation_rate,
-                      (rows.blocks, cols.blocks))
-    # Phase row a uses the window rows [top, bottom) only (fewer when s does not divide k):
-    # the patches' columns for those rows are one contiguous range, so its matrix product
-    # skips the zero taps of the other rows. Its weights: (window taps * C_in, sw * C_out).
-    depth = cols.size * x.shape[3]
-    sub = _sub_kernels(kernel, strides, rows, cols)
+                      (rows.blocks, cols.blocks), cells)
+    sub = _sub_kernels(kernel, strides, rows, cols, cells)
     transposed = n * rows.blocks * cols.blocks < _TRANSPOSED_WEIGHTS_ROWS
-    phase_rows = []
-    for a in range(sh):
-        window = rows.window[rows.phase == a]
-        if window.size:  # none when s > k: that row receives the bias alone (below)
-            top, bottom = window.min(), window.max() + 1
-            weights = sub[a, :, :, top:bottom].reshape(sw * c_out, -1).T
-            phase_rows.append((a, slice(top * depth, bottom * depth),
-                               weights if transposed else np.ascontiguousarray(weights)))
+    # Phase row a's products, each writing its column phases' columns of one (patches,
+    # sw * C_out) block: the s phases of the row side by side, as the output's columns hold them.
+    row_products = {}
+    for a, phases, first, last in plan:
+        # A group's phases are consecutive (whole ones first), so its weights are a view.
+        weights = sub[a, phases[0]: phases[-1] + 1, :, first:last].reshape(len(phases) * c_out, -1).T
+        row_products.setdefault(a, []).append((
+            slice(first * x.shape[3], last * x.shape[3]), slice(phases[0] * c_out, (phases[-1] + 1) * c_out),
+            weights if transposed else np.ascontiguousarray(weights)))
+    # s > k: a phase with no tap receives the bias alone; its columns of the block stay zero.
+    no_tap_columns = [slice(b * c_out, (b + 1) * c_out) for b in range(sw)
+                      if not any(b in phases for _, phases, _, _ in plan)]
     y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
-    if len(phase_rows) < sh:
+    if len(row_products) < sh:
         y[...] = 0 if bias is None else bias
     # Block column q, phase b lands on output column q * sw + b + offset: a contiguous range.
     columns = slice(-cols.offset, -cols.offset + out_shape[1])
-    products = np.empty(0, dtype=x.dtype)
+    buffer = np.empty(0, dtype=x.dtype)
     for images, block_rows in chunks(n, rows.blocks, cols.blocks * (patches.depth + sw * c_out)):
         matrix = patches.matrix(images, block_rows)
-        for a, taps, weights in phase_rows:
+        for a, products in row_products.items():
             # Block row q, phase a is output row q * sh + a + offset; keep those inside the output.
             start = a + rows.offset
             lo = max(block_rows.start, math.ceil(-start / sh))
@@ -115,19 +124,60 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
             if images.stop - images.start == 1:  # its block rows [lo, hi) are contiguous: only those
                 computed = range(lo, hi)
                 first, last = ((q - block_rows.start) * cols.blocks for q in (lo, hi))
-                left = matrix[first:last, taps]
+                left = matrix[first:last]
             else:
                 computed = range(block_rows.start, block_rows.stop)
-                left = matrix[:, taps]
-            if products.size < left.shape[0] * weights.shape[1]:
-                products = np.empty(left.shape[0] * weights.shape[1], dtype=x.dtype)
-            phase = products[: left.shape[0] * weights.shape[1]].reshape(left.shape[0], -1)
-            np.matmul(left, weights, out=phase)
-            phase = phase.reshape(images.stop - images.start, len(computed), -1, c_out)
-            source = phase[:, lo - computed.start: hi - computed.start, columns]
+                left = matrix
+            if buffer.size < left.shape[0] * sw * c_out:
+                buffer = np.empty(left.shape[0] * sw * c_out, dtype=x.dtype)
+            block = buffer[: left.shape[0] * sw * c_out].reshape(left.shape[0], sw * c_out)
+            for taps, phase_columns, weights in products:
+                np.matmul(left[:, taps], weights, out=block[:, phase_columns])
+            for empty in no_tap_columns:
+                block[:, empty] = 0
+            block = block.reshape(images.stop - images.start, len(computed), -1, c_out)
+            source = block[:, lo - computed.start: hi - computed.start, columns]
             target = y[images, lo * sh + start: (hi - 1) * sh + start + 1: sh]
             if bias is None:
                 np.copyto(target, source)
             else:
                 np.add(source, bias, out=target)
     return y
+
+
+def product_plan(rows: AxisPlan, cols: AxisPlan, strides):
+    """The phase method's matrix products, none of which multiplies a zero tap: ``(cells, products)``.
+
+    ``cells``: the window positions (u, v) in the order each patch of the im2col holds them;
+    ``products``: ``(a, phases, first, last)`` for each phase row ``a`` and group of column
+    ``phases``: one matrix product gives those phases from the cells ``cells[first:last]``,
+    exactly the window positions where they have taps.
+
+    Why one order serves every phase: with d = 1, phase a holds taps a, a + s, ... at window
+    positions T - 1, T - 2, ...: a suffix of the window, all T positions or all but the first
+    (the phases' tap counts differ by at most one). With d > 1 (then s = 1) there is one phase
+    and it has them all. So along each axis a phase is *whole* or *short*, and the order
+    (first row less (0, 0)), (the core: neither first row nor first column), (first column less
+    (0, 0)), (0, 0) makes each of the four kinds of phase one contiguous range: whole x whole
+    is all of it, whole rows x short columns the first row and the core, short x whole the core
+    and the first column, short x short the core.
+    """
+    th, tw = rows.size, cols.size
+    top = [(0, v) for v in range(1, tw)]
+    core = [(u, v) for u in range(1, th) for v in range(1, tw)]
+    left = [(u, 0) for u in range(1, th)]
+    ranges = {(False, False): (0, th * tw), (False, True): (0, len(top) + len(core)),
+              (True, False): (len(top), th * tw - 1), (True, True): (len(top), len(top) + len(core))}
+    row_kinds, col_kinds = _kinds(rows, strides[0]), _kinds(cols, strides[1])
+    products = []
+    for a, row_short in row_kinds.items():
+        for col_short in (False, True):
+            phases = [b for b, short in col_kinds.items() if short == col_short]
+            if phases:
+                products.append((a, phases, *ranges[row_short, col_short]))
+    return top + core + left + [(0, 0)], products
+
+
+def _kinds(plan: AxisPlan, strides) -> dict:
+    """``{phase: short}`` for the phases of one axis that have taps (see ``product_plan``)."""
+    return {a: bool(plan.window[plan.phase == a].min()) for a in range(strides) if (plan.phase == a).any()}

@@ -88,6 +88,22 @@ def test_phase_in_small_chunks_equals_the_scatter(config):
         np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12, err_msg=f"{chunk} {kwargs}")
 
 
+@pytest.mark.parametrize("kh, kw, s", [(kh, kw, s) for kh in range(1, 7) for kw in range(1, 7)
+                                        for s in (1, 2, 3)])
+def test_phase_products_multiply_each_tap_once(kh, kw, s):
+    # Each product reads the cells its phases have taps in and no other: over all products,
+    # cells x phases is the number of taps (a product that padded a short phase with zero
+    # taps, as 3 x 3 with stride 2 once did, counts 12 for 9 taps).
+    rng = np.random.default_rng(kh * 10 + kw)
+    x, kernel = rng.standard_normal((1, 5, 6, 3)), rng.standard_normal((kh, kw, 2, 3))
+    with mock.patch.object(np, "matmul", wraps=np.matmul) as matmul:
+        y = conv2d_transpose(x, kernel, strides=s)
+    assert sum(left.shape[1] // 3 * (weights.shape[1] // 2)
+               for (left, weights), _ in matmul.call_args_list) == kh * kw
+    np.testing.assert_allclose(y, conv2d_transpose(x, kernel, strides=s, method="scatter"),
+                               rtol=1e-12, atol=1e-12)
+
+
 def test_phase_output_narrower_than_one_block():
     # "same" with output_padding can make Keras's output narrower than s: each output row then
     # lies inside one block of s phases (kernel 5, stride 4: 1 column, phase 2 of its block).
