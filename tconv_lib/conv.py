@@ -50,11 +50,11 @@ def chunks(n, rows, values_per_row) -> list[tuple[slice, slice]]:
 class Patches:
     """The receptive fields of ``x: (N, H, W, C)`` zero-padded by ``pads``, copied out (im2col) by chunks.
 
-    ``pads``: ((top, bottom), (left, right)); negative pads cut. The padding is never built:
-    each window position copies the input pixels it reads and zeroes the cells it reads off
-    the input. ``cells``: the window positions ``(u, v)`` in the order a field holds them
-    (row by row if not given). ``depth``: values per field (cells * C); ``width``: output
-    columns (Wo).
+    ``pads``: ((top, bottom), (left, right)); negative pads cut. Only the pads before count:
+    ``out_shape`` (Ho, Wo) sets how far the fields reach. The padding is never built: each
+    window position copies the input pixels it reads and zeroes the cells it reads off the
+    input. ``cells``: the window positions ``(u, v)`` in the order a field holds them (row by
+    row if not given). ``depth``: values per field (cells * C); ``width``: output columns (Wo).
     """
 
     def __init__(self, x, pads, kernel_size, strides, dilation_rate, out_shape, cells=None):

@@ -7,7 +7,8 @@ full scatter. Write ``i * d = m * s + a`` with ``0 <= a < s``: the tap lands in 
 phases, a stride-1 correlation of the input with a small *sub-kernel* of about
 ``ceil(k / s) x ceil(k / s)`` taps. All phases read the same input windows, so one im2col
 feeds them all, and interleaving the phases (block ``q``, phase ``a`` -> row ``q * s + a``)
-while cropping Keras's padding gives the output. Nothing is multiplied by an inserted zero.
+while cropping Keras's padding gives the output. Nothing is multiplied by an inserted zero,
+nor by the zero taps that pad a phase with fewer taps than the others (``product_plan``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import validation
 from .conv import Patches, chunks
 
 
@@ -53,6 +55,7 @@ def phase_kernel(kernel, strides, dilation_rate=(1, 1)) -> np.ndarray:
     Entry ``[u, v, :, a, b, :]`` multiplies window position ``(u, v)`` for output phase
     ``(a, b)``; taps that no phase uses there are zeros (when ``s`` does not divide ``k``).
     """
+    validation.no_strided_dilation(tuple(strides), tuple(dilation_rate))
     # The windows and phases do not depend on the input length or the crop.
     plans = [axis_plan(1, k, s, d, 0, 1) for k, s, d in zip(kernel.shape[:2], strides, dilation_rate)]
     cells = [(u, v) for u in range(plans[0].size) for v in range(plans[1].size)]
@@ -75,8 +78,9 @@ def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan, cells):
     return sub
 
 
-#: Below this many patch rows a product reads its weights transposed, as they are built (a
-#: few percent slower per row); above it, making them C-ordered once costs less.
+#: A layer with fewer patch rows than this (all images and block rows) reads its weights
+#: transposed, as they are built (a few percent slower per product row); a larger one makes a
+#: C-ordered copy of them once per call, which costs less than that.
 _TRANSPOSED_WEIGHTS_ROWS = 2000
 
 
@@ -103,12 +107,13 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
         row_products.setdefault(a, []).append((
             slice(first * x.shape[3], last * x.shape[3]), slice(phases[0] * c_out, (phases[-1] + 1) * c_out),
             weights if transposed else np.ascontiguousarray(weights)))
-    # s > k: a phase with no tap receives the bias alone; its columns of the block stay zero.
+    # s > k: a phase with no tap receives the bias alone. Its columns of the block are zeroed
+    # before each copy; its rows of the output are filled here.
     no_tap_columns = [slice(b * c_out, (b + 1) * c_out) for b in range(sw)
                       if not any(b in phases for _, phases, _, _ in plan)]
     y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
-    if len(row_products) < sh:
-        y[...] = 0 if bias is None else bias
+    for a in set(range(sh)) - set(row_products):
+        y[:, (a + rows.offset) % sh:: sh] = 0 if bias is None else bias
     # Block column q, phase b lands on output column q * sw + b + offset: a contiguous range.
     columns = slice(-cols.offset, -cols.offset + out_shape[1])
     buffer = np.empty(0, dtype=x.dtype)
@@ -178,6 +183,6 @@ def product_plan(rows: AxisPlan, cols: AxisPlan, strides):
     return top + core + left + [(0, 0)], products
 
 
-def _kinds(plan: AxisPlan, strides) -> dict:
+def _kinds(plan: AxisPlan, stride) -> dict:
     """``{phase: short}`` for the phases of one axis that have taps (see ``product_plan``)."""
-    return {a: bool(plan.window[plan.phase == a].min()) for a in range(strides) if (plan.phase == a).any()}
+    return {a: bool(plan.window[plan.phase == a].min()) for a in range(stride) if (plan.phase == a).any()}

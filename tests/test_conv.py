@@ -6,7 +6,7 @@ from hypothesis import given, settings
 
 from strategies import TOL, conv_configs, outcome
 from tconv_lib import conv, conv2d, conv_matrix, keras_ref
-from tconv_lib.conv import cut
+from tconv_lib.conv import Patches, cut, pad_or_crop, windows
 
 ARTICLE_X = np.array([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]])
 ARTICLE_W = np.array([[1, 2, 1], [2, 1, 2], [1, 1, 2]])
@@ -51,6 +51,28 @@ def test_conv2d_in_small_chunks_equals_the_convolution_matrix(config):
         with mock.patch.object(conv, "_CHUNK_VALUES", chunk):
             y = conv2d(x, kernel, bias, **kwargs)
         np.testing.assert_allclose(y.reshape(expected.shape), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("pads, strides, dilation", [
+    (((1, 2), (0, 3)), (1, 1), (1, 1)), (((-1, 0), (2, -2)), (1, 1), (1, 1)),
+    (((-2, 1), (-1, 1)), (2, 3), (1, 1)), (((2, 0), (-1, 3)), (1, 1), (2, 3))])
+def test_patches_read_the_input_as_if_padded_or_cut(pads, strides, dilation):
+    # The patch matrix never builds the padding (or the cut): each window position reads the
+    # input where it can and zeroes the rest. It must equal the fields of the padded input, in
+    # any order of the window positions and for any chunk.
+    x = np.random.default_rng(0).standard_normal((2, 6, 7, 3))
+    padded = pad_or_crop(x, *pads)
+    kernel_size = (2, 3)
+    span = [(k - 1) * d + 1 for k, d in zip(kernel_size, dilation)]
+    out_shape = tuple((p - e) // s + 1 for p, e, s in zip(padded.shape[1:3], span, strides))
+    expected = windows(padded, kernel_size, strides, dilation, out_shape)
+    cells = [(1, 2), (0, 0), (1, 0), (0, 2), (0, 1), (1, 1)]
+    patches = Patches(x, pads, kernel_size, strides, dilation, out_shape, cells)
+    for images, rows in [(slice(0, 2), slice(0, out_shape[0])), (slice(1, 2), slice(1, 2))]:
+        got = patches.matrix(images, rows).reshape(images.stop - images.start, rows.stop - rows.start,
+                                                   out_shape[1], len(cells), 3)
+        want = expected[images, rows][:, :, :, [u for u, _ in cells], [v for _, v in cells]]
+        np.testing.assert_array_equal(got, want)
 
 
 def test_odd_same_padding_extra_row_goes_bottom_right():

@@ -93,7 +93,8 @@ def test_phase_in_small_chunks_equals_the_scatter(config):
 def test_phase_products_multiply_each_tap_once(kh, kw, s):
     # Each product reads the cells its phases have taps in and no other: over all products,
     # cells x phases is the number of taps (a product that padded a short phase with zero
-    # taps, as 3 x 3 with stride 2 once did, counts 12 for 9 taps).
+    # taps, as 3 x 3 with stride 2 once did, counts 12 for 9 taps). The input is one chunk,
+    # and "valid" keeps a row of every phase, so each product runs exactly once.
     rng = np.random.default_rng(kh * 10 + kw)
     x, kernel = rng.standard_normal((1, 5, 6, 3)), rng.standard_normal((kh, kw, 2, 3))
     with mock.patch.object(np, "matmul", wraps=np.matmul) as matmul:
@@ -124,6 +125,9 @@ def test_phase_kernel_splits_the_taps_by_phase():
     np.testing.assert_array_equal(sub[:, 0, 0, :, 0, 0].T, [[5, 3, 1], [0, 4, 2]])
     # Dilation without stride: one phase, the k taps d apart, reversed.
     np.testing.assert_array_equal(phase_kernel(kernel, (1, 1), (2, 1))[:, 0, 0, 0, 0, 0], [5, 4, 3, 2, 1])
+    # Keras's rule: no stride and dilation above 1 together (the phases would lose taps).
+    with pytest.raises(ValueError, match="dilation_rate"):
+        phase_kernel(kernel, (2, 1), (2, 1))
 
 
 def test_stride_larger_than_kernel_keeps_trailing_zeros():
