@@ -85,7 +85,8 @@ class Patches:
         patches = self._buffer[:count].reshape(images.stop - images.start, rows.stop - rows.start,
                                                self.width, len(self.cells), x.shape[3])
         for slot, (u, v) in enumerate(self.cells):
-            (row_lo, row_hi, row_origin), (col_lo, col_hi, col_origin) = self._reads[0][u], self._reads[1][v]
+            row_lo, row_hi, row_origin = self._reads[0][u]
+            col_lo, col_hi, col_origin = self._reads[1][v]
             lo, hi = max(row_lo, rows.start), min(row_hi, rows.stop)
             cell = patches[:, :, :, slot]
             if lo >= hi or col_lo >= col_hi:
@@ -96,8 +97,9 @@ class Patches:
             inside = cell[:, lo - rows.start: hi - rows.start]
             inside[:, :, :col_lo] = 0
             inside[:, :, col_hi:] = 0
-            inside[:, :, col_lo: col_hi] = x[images, slice(lo * sh + row_origin, (hi - 1) * sh + row_origin + 1, sh),
-                                             slice(col_lo * sw + col_origin, (col_hi - 1) * sw + col_origin + 1, sw)]
+            source_rows = slice(lo * sh + row_origin, (hi - 1) * sh + row_origin + 1, sh)
+            source_cols = slice(col_lo * sw + col_origin, (col_hi - 1) * sw + col_origin + 1, sw)
+            inside[:, :, col_lo: col_hi] = x[images, source_rows, source_cols]
         return patches.reshape(-1, self.depth)
 
 

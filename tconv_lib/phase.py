@@ -74,7 +74,8 @@ def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan, cells):
     slot[tuple(np.array(cells).T)] = np.arange(len(cells))
     sub = np.zeros((sh, sw, c_out, len(cells), c_in), dtype=kernel.dtype)
     # Each (tap row, tap column) has its own (phase, cell) pair: plain assignment is exact.
-    sub[rows.phase[:, None], cols.phase[None, :], :, slot[rows.window[:, None], cols.window[None, :]], :] = kernel
+    cell = slot[rows.window[:, None], cols.window[None, :]]
+    sub[rows.phase[:, None], cols.phase[None, :], :, cell, :] = kernel
     return sub
 
 
