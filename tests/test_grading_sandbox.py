@@ -1,6 +1,7 @@
 """The sandbox itself: what student code can see and do in it, and what it cannot."""
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import time
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tconv_lib.grading.inside import wire
-from tconv_lib.grading.judge.sandbox import Limits, Sandbox, SandboxDied, availability, bwrap_command
+from tconv_lib.grading.judge.sandbox import (Limits, MemoryGroup, Sandbox, SandboxDied, availability,
+                                             bwrap_command)
 from tconv_lib.grading.judge.session import Session, StudentError, clean_outputs
 
 pytestmark = pytest.mark.skipif(availability() is not None, reason=f"no sandbox here: {availability()}")
@@ -161,3 +163,24 @@ def test_the_command_line_keeps_the_sandbox_shut():
     mounted = [command[i + 1] for i, arg in enumerate(command) if arg == "--ro-bind"]
     assert not [path for path in mounted if "tconv_lib" in path and not path.endswith("grading/inside")]
     assert str(Path(wire.__file__).parent) in mounted  # the runner and the wire format, nothing else of it
+
+
+def test_a_stale_memory_group_of_the_same_name_is_replaced(monkeypatch):
+    # Groups are named by pid and a counter; pids wrap, so an earlier process's leftover group
+    # can hold the next name. It is removed and the sandbox still gets its limit (it used to
+    # fall through to cgroup v1 and run with no memory group at all).
+    monkeypatch.setattr(MemoryGroup, "_made", itertools.count(10 ** 6))
+    probe = MemoryGroup(1 << 30)
+    if probe.path is None:
+        pytest.skip("no memory cgroup can be made here")
+    stale = probe.path.with_name(f"tconv-sandbox-{os.getpid()}-{10 ** 6 + 1}")
+    probe.remove()
+    stale.mkdir()
+    group = MemoryGroup(1 << 30)
+    try:
+        limit = next(group.path / name for name in ("memory.max", "memory.limit_in_bytes")
+                     if (group.path / name).exists())  # cgroup v2 or v1
+        assert group.path == stale and limit.read_text().strip() == str(1 << 30)
+    finally:
+        group.remove()
+    assert not stale.exists()

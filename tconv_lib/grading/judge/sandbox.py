@@ -170,6 +170,9 @@ class MemoryGroup:
             if root.name != "memory" and "memory" not in _read(root / "cgroup.subtree_control"):
                 continue  # cgroup v2 without the memory controller for children
             path = root / f"tconv-sandbox-{os.getpid()}-{next(MemoryGroup._made)}"
+            if path.exists():  # left by an earlier process with this pid (pids wrap): end it first
+                self.path = path
+                self.remove()
             try:
                 path.mkdir()
                 (path / memory).write_text(str(limit_bytes))
