@@ -52,11 +52,6 @@ def _columns(row) -> dict:
                    and not column.foreign_keys for column in attr.columns)}
 
 
-def _assign(row, values: dict) -> None:
-    for key, value in values.items():
-        setattr(row, key, value)
-
-
 def export_submission(gb, assignment: str, student: str) -> dict:
     """A submission's rows: its own columns, and each notebook's, grades' and comments' (by cell name)."""
     submission = gb.find_submission(assignment, student)
