@@ -79,7 +79,12 @@ def interleaved_medians(calls, repeats):
 
 
 def extra_memory(call, output_bytes) -> float:
-    """Bytes allocated at the peak of ``call`` beyond its output, per output byte (tracemalloc)."""
+    """Bytes allocated at the peak of ``call`` beyond its output, per output byte (tracemalloc).
+
+    An earlier output is held meanwhile, so that the call allocates its own (a large output
+    otherwise reuses the memory of a freed one: ``tconv_lib.memory``).
+    """
+    held = call()  # noqa: F841
     tracemalloc.start()
     tracemalloc.reset_peak()
     call()

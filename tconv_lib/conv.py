@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import shapes, validation
+from . import memory, shapes, validation
 
 
 def pad_or_crop(x: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
@@ -124,7 +124,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
     pads = shapes.conv2d_padding(x.shape[1:3], kernel_size, strides, padding, dilation_rate)
     c_out = kernel.shape[3]
     weights = kernel.reshape(-1, c_out)
-    y = np.empty((x.shape[0], *out_shape, c_out), dtype=x.dtype)
+    y = memory.empty((x.shape[0], *out_shape, c_out), x.dtype)
     patches = Patches(x, pads, kernel_size, strides, dilation_rate, out_shape)
     # One matrix product per chunk of windows, (rows, kh*kw*C_in) @ (kh*kw*C_in, C_out),
     # written straight into the output.

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import validation
+from . import memory, validation
 from .conv import Patches, chunks
 
 
@@ -112,11 +112,15 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     # before each copy; its rows of the output are filled here.
     no_tap_columns = [slice(b * c_out, (b + 1) * c_out) for b in range(sw)
                       if not any(b in phases for _, phases, _, _ in plan)]
-    y = np.empty((n, *out_shape, c_out), dtype=x.dtype)
+    y = memory.empty((n, *out_shape, c_out), x.dtype)
     for a in set(range(sh)) - set(row_products):
         y[:, (a + rows.offset) % sh:: sh] = 0 if bias is None else bias
-    # Block column q, phase b lands on output column q * sw + b + offset: a contiguous range.
-    columns = slice(-cols.offset, -cols.offset + out_shape[1])
+    # Block column q, phase b lands on output column q * sw + b + offset: a contiguous range,
+    # so an output row is one run of W_out * C_out values, and so is the bias added to it
+    # (a long inner loop: broadcasting the (C_out,) bias makes NumPy loop over C_out at a time).
+    columns = slice(-cols.offset * c_out, (-cols.offset + out_shape[1]) * c_out)
+    bias_row = None if bias is None else np.tile(bias, out_shape[1])
+    y_rows = y.reshape(n, out_shape[0], -1)
     buffer = np.empty(0, dtype=x.dtype)
     for images, block_rows in chunks(n, rows.blocks, cols.blocks * (patches.depth + sw * c_out)):
         matrix = patches.matrix(images, block_rows)
@@ -141,13 +145,13 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
                 np.matmul(left[:, taps], weights, out=block[:, phase_columns])
             for empty in no_tap_columns:
                 block[:, empty] = 0
-            block = block.reshape(images.stop - images.start, len(computed), -1, c_out)
+            block = block.reshape(images.stop - images.start, len(computed), -1)
             source = block[:, lo - computed.start: hi - computed.start, columns]
-            target = y[images, lo * sh + start: (hi - 1) * sh + start + 1: sh]
+            target = y_rows[images, lo * sh + start: (hi - 1) * sh + start + 1: sh]
             if bias is None:
                 np.copyto(target, source)
             else:
-                np.add(source, bias, out=target)
+                np.add(source, bias_row, out=target)
     return y
 
 
