@@ -27,7 +27,8 @@ class AxisPlan(NamedTuple):
     ``window[i]``: position of tap ``i`` in the sub-kernel window; ``phase[i]``: its phase.
     ``size``: window length (taps ``d`` apart); ``blocks``: output blocks computed;
     ``pads``: (before, after) zeros added (negative: cut) to the input;
-    ``offset``: output row of block 0, phase 0 (``-before mod s``, as a value in ``(-s, 0]``).
+    ``offset``: output row of block 0, phase 0 (a value in ``(-s, 0]``);
+    ``lacking``: the window position that the phases with fewer taps lack (0 or ``size - 1``).
     """
     window: np.ndarray
     phase: np.ndarray
@@ -35,18 +36,40 @@ class AxisPlan(NamedTuple):
     blocks: int
     pads: tuple[int, int]
     offset: int
+    lacking: int
 
 
 def axis_plan(input_length, kernel_size, strides, dilation_rate, crop_before, output_length):
-    """The phase decomposition of one axis, for an output starting ``crop_before`` rows into the full scatter."""
-    shift, phase = np.divmod(np.arange(kernel_size) * dilation_rate, strides)
-    last = int(shift.max())
-    first = crop_before // strides  # first block the output needs
-    blocks = -(-(crop_before + output_length) // strides) - first
-    # Block q reads x[q - shift]: window position (last - shift) / d over the padded input.
+    """The phase decomposition of one axis, for an output starting ``crop_before`` rows into the full scatter.
+
+    Blocks can start at any row of the scatter that is ``t`` rows before the output's first
+    (``0 <= t < s``): ``t = crop_before mod s`` starts them at the output's first row, so no
+    block is half cropped at either end and one fewer may be needed, but its phases can be
+    staggered (a longer window). Of the two, the smaller window wins, then the fewer blocks.
+    """
+    plans = (_axis_plan(input_length, kernel_size, strides, dilation_rate, crop_before, output_length, t)
+             for t in {crop_before % strides, 0})
+    return min((plan for plan in plans if plan is not None), key=lambda plan: (plan.size, plan.blocks))
+
+
+def _axis_plan(input_length, kernel_size, strides, dilation_rate, crop_before, output_length, t):
+    """``axis_plan`` with block 0, phase 0 at ``t`` rows into the output's first block (None if
+    its short phases lack different ends of the window, which ``product_plan`` cannot order)."""
+    # Scatter row r * s + i * d is output row (r - first + shift) * s + phase + offset.
+    shift, phase = np.divmod(np.arange(kernel_size) * dilation_rate - t, strides)
+    first, offset = divmod(crop_before - t, strides)
+    last, low = int(shift.max()), int(shift.min())
+    blocks = -(-(output_length + offset) // strides)
+    # Block q reads x[q + first - shift]: window position (last - shift) / d over the padded input.
     window = (last - shift) // dilation_rate
-    pads = (last - first, blocks + first - input_length)
-    return AxisPlan(window, phase, last // dilation_rate + 1, blocks, pads, first * strides - crop_before)
+    size = (last - low) // dilation_rate + 1
+    # Each phase must have all positions, or all but one end, the same end for every phase.
+    missing = {frozenset(range(size)) - frozenset(window[phase == a].tolist()) for a in set(phase.tolist())}
+    ends = {end for lacks in missing for end in lacks}
+    if not missing <= {frozenset(), frozenset({0}), frozenset({size - 1})} or len(ends) > 1:
+        return None
+    pads = (last - first, blocks + first - low - input_length)
+    return AxisPlan(window, phase, size, blocks, pads, -offset, ends.pop() if ends else 0)
 
 
 def phase_kernel(kernel, strides, dilation_rate=(1, 1)) -> np.ndarray:
@@ -163,19 +186,22 @@ def product_plan(rows: AxisPlan, cols: AxisPlan, strides):
     ``phases``: one matrix product gives those phases from the cells ``cells[first:last]``,
     exactly the window positions where they have taps.
 
-    Why one order serves every phase: with d = 1, phase a holds taps a, a + s, ... at window
-    positions T - 1, T - 2, ...: a suffix of the window, all T positions or all but the first
-    (the phases' tap counts differ by at most one). With d > 1 (then s = 1) there is one phase
-    and it has them all. So along each axis a phase is *whole* or *short*, and the order
-    (first row less (0, 0)), (the core: neither first row nor first column), (first column less
-    (0, 0)), (0, 0) makes each of the four kinds of phase one contiguous range: whole x whole
-    is all of it, whole rows x short columns the first row and the core, short x whole the core
-    and the first column, short x short the core.
+    Why one order serves every phase: with d = 1, the taps of a phase are s apart in the
+    kernel, so they fill consecutive window positions: all T of them, or all but one end (the
+    phases' tap counts differ by at most one). With blocks on the scatter's grid, the end a
+    phase lacks is the first; with blocks starting at the output (``axis_plan``) it can be the
+    last, and ``axis_plan`` keeps that start only if every short phase lacks the same end,
+    ``lacking``. With d > 1 (then s = 1) there is one phase and it has them all. So along each
+    axis a phase is *whole* or *short*, and the order (lacking row less the corner), (the core:
+    neither lacking row nor lacking column), (lacking column less the corner), the corner makes
+    each of the four kinds of phase one contiguous range: whole x whole is all of it, whole rows
+    x short columns the lacking row and the core, short x whole the core and the lacking column,
+    short x short the core.
     """
-    th, tw = rows.size, cols.size
-    top = [(0, v) for v in range(1, tw)]
-    core = [(u, v) for u in range(1, th) for v in range(1, tw)]
-    left = [(u, 0) for u in range(1, th)]
+    (th, tw), (lr, lc) = (rows.size, cols.size), (rows.lacking, cols.lacking)
+    top = [(lr, v) for v in range(tw) if v != lc]
+    core = [(u, v) for u in range(th) if u != lr for v in range(tw) if v != lc]
+    left = [(u, lc) for u in range(th) if u != lr]
     ranges = {(False, False): (0, th * tw), (False, True): (0, len(top) + len(core)),
               (True, False): (len(top), th * tw - 1), (True, True): (len(top), len(top) + len(core))}
     row_kinds, col_kinds = _kinds(rows, strides[0]), _kinds(cols, strides[1])
@@ -185,9 +211,9 @@ def product_plan(rows: AxisPlan, cols: AxisPlan, strides):
             phases = [b for b, short in col_kinds.items() if short == col_short]
             if phases:
                 products.append((a, phases, *ranges[row_short, col_short]))
-    return top + core + left + [(0, 0)], products
+    return top + core + left + [(lr, lc)], products
 
 
 def _kinds(plan: AxisPlan, stride) -> dict:
     """``{phase: short}`` for the phases of one axis that have taps (see ``product_plan``)."""
-    return {a: bool(plan.window[plan.phase == a].min()) for a in range(stride) if (plan.phase == a).any()}
+    return {a: plan.lacking not in plan.window[plan.phase == a] for a in range(stride) if (plan.phase == a).any()}

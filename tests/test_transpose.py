@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from strategies import TOL, conv_configs, outcome
 from tconv_lib import (METHODS, conv, conv2d, conv2d_transpose, insert_zeros, keras_ref, phase,
                        zero_insertion_input)
-from tconv_lib.phase import phase_kernel
+from tconv_lib.phase import axis_plan, phase_kernel
 
 Y = np.array([[55, 52], [57, 50]], dtype=float)[None, :, :, None]
 W2 = np.array([[1, 2], [2, 1]], dtype=float)[:, :, None, None]
@@ -88,21 +88,34 @@ def test_phase_in_small_chunks_equals_the_scatter(config):
         np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12, err_msg=f"{chunk} {kwargs}")
 
 
-@pytest.mark.parametrize("kh, kw, s", [(kh, kw, s) for kh in range(1, 7) for kw in range(1, 7)
-                                        for s in (1, 2, 3)])
-def test_phase_products_multiply_each_tap_once(kh, kw, s):
+@pytest.mark.parametrize("kh, kw, s, padding", [(kh, kw, s, padding) for kh in range(1, 7)
+                                                 for kw in range(1, 7) for s in (1, 2, 3)
+                                                 for padding in ("valid", "same")])
+def test_phase_products_multiply_each_tap_once(kh, kw, s, padding):
     # Each product reads the cells its phases have taps in and no other: over all products,
     # cells x phases is the number of taps (a product that padded a short phase with zero
     # taps, as 3 x 3 with stride 2 once did, counts 12 for 9 taps). The input is one chunk,
-    # and "valid" keeps a row of every phase, so each product runs exactly once.
+    # and both paddings keep rows of every phase, so each product runs exactly once ("same"
+    # crops, and its blocks may start at the output's first row: see ``axis_plan``).
     rng = np.random.default_rng(kh * 10 + kw)
     x, kernel = rng.standard_normal((1, 5, 6, 3)), rng.standard_normal((kh, kw, 2, 3))
     with mock.patch.object(np, "matmul", wraps=np.matmul) as matmul:
-        y = conv2d_transpose(x, kernel, strides=s)
+        y = conv2d_transpose(x, kernel, strides=s, padding=padding)
     assert sum(left.shape[1] // 3 * (weights.shape[1] // 2)
                for (left, weights), _ in matmul.call_args_list) == kh * kw
-    np.testing.assert_allclose(y, conv2d_transpose(x, kernel, strides=s, method="scatter"),
+    np.testing.assert_allclose(y, conv2d_transpose(x, kernel, strides=s, padding=padding, method="scatter"),
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("length, k, s, crop, blocks, size, offset", [
+    (16, 5, 2, 1, 16, 3, 0),     # DCGAN's 5x5 "same": from the output's first row, 16 blocks
+    (64, 4, 2, 1, 65, 2, -1),    # pix2pix's 4x4: that start would stagger the phases (3 cells)
+    (64, 3, 2, 0, 64, 2, 0),     # nothing cropped before: the scatter's grid is the output's
+    (16, 64, 32, 16, 17, 2, -16),
+    (10, 7, 3, 2, 11, 3, -2)])
+def test_blocks_start_at_the_output_when_the_window_stays(length, k, s, crop, blocks, size, offset):
+    plan = axis_plan(length, k, s, 1, crop, length * s)
+    assert (plan.blocks, plan.size, plan.offset) == (blocks, size, offset)
 
 
 def test_phase_output_narrower_than_one_block():
