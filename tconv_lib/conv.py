@@ -61,7 +61,7 @@ class Patches:
         (kh, kw), self.x, self.strides = kernel_size, x, strides
         self.cells = [(u, v) for u in range(kh) for v in range(kw)] if cells is None else list(cells)
         self.depth, self.width = len(self.cells) * x.shape[3], out_shape[1]
-        self._buffer = np.empty(0, dtype=x.dtype)
+        self._buffer = memory.empty(0, x.dtype)
         # Per axis and window position: the outputs [lo, hi) that read inside the input, and
         # the input index that output 0 reads (i * d - pad_before).
         self._reads = [[_inside(i * d - before, size, s, outputs) for i in range(k)]
@@ -81,7 +81,7 @@ class Patches:
             return x[images, rows].reshape(-1, self.depth)
         count = (images.stop - images.start) * (rows.stop - rows.start) * self.width * self.depth
         if self._buffer.size < count:
-            self._buffer = np.empty(count, dtype=x.dtype)
+            self._buffer = memory.empty(count, x.dtype)
         patches = self._buffer[:count].reshape(images.stop - images.start, rows.stop - rows.start,
                                                self.width, len(self.cells), x.shape[3])
         for slot, (u, v) in enumerate(self.cells):

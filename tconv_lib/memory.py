@@ -1,11 +1,16 @@
-"""Large outputs in memory that a previous, freed output used, as TensorFlow's allocator does.
+"""Arrays in memory that an earlier, freed array of the library used, as TensorFlow's allocator does.
 
-A NumPy array over glibc's largest mmap threshold (32 MiB) is mapped afresh on every call,
-and the kernel zeroes each new page when it is first written: for a (16, 128, 128, 64)
-float32 output that is 5-7 ms of one core writing 67 MB of zeros before the library writes
-its own values (Keras's calls fault no page: TensorFlow keeps freed memory for reuse). So the
-library keeps the buffer of its last large output; once nothing else refers to it (the caller
-dropped the array and every view of it), the next output of at most that size is built in it.
+A fresh NumPy array of a few MiB or more is often fresh memory: glibc maps an array over its
+mmap threshold (at most 32 MiB) anew each time, and gives back the top of its heap when it
+is freed, once a process such as TensorFlow's has disturbed its thresholds. The kernel then
+zeroes each page on first write: a (16, 128, 128, 64) float32 output costs 5-7 ms of one core
+writing 67 MB of zeros before the library writes its values, and in a process that has
+imported TensorFlow, batch-16 DCGAN's scratch arrays fault 1,900 pages per call (50-60 ms
+instead of 44). Keras's calls fault none: TensorFlow keeps freed memory for reuse.
+
+So the library keeps the buffers of its last few large arrays (outputs and scratch alike).
+Once nothing else refers to one (the caller dropped the array and every view of it), the next
+array of about its size is built in it.
 """
 from __future__ import annotations
 
@@ -15,26 +20,47 @@ import threading
 
 import numpy as np
 
-#: Outputs from this size up are kept (below it glibc keeps freed memory itself).
-_KEEP_FROM_BYTES = 32 << 20
-#: Larger ones are not: the kept buffer is memory the process holds while idle.
-_KEEP_UP_TO_BYTES = 512 << 20
+#: Smaller arrays come from glibc's heap, which reuses them without faults.
+_POOL_FROM_BYTES = 256 << 10
+#: Larger ones are not kept: a kept buffer is memory the process holds while idle.
+_POOL_UP_TO_BYTES = 512 << 20
+#: Buffers kept at most (a phase call uses up to about eight at once); the least recently
+#: used goes first.
+_POOL_ENTRIES = 12
 
-_kept: list[np.ndarray] = []  # at most one flat uint8 buffer
+_pool: list[np.ndarray] = []  # flat uint8 buffers, the most recently used last
 _lock = threading.Lock()
 
 
 def empty(shape, dtype) -> np.ndarray:
-    """An uninitialised C-contiguous array, like ``np.empty``, possibly in a freed output's memory."""
-    dtype = np.dtype(dtype)
+    """An uninitialised C-contiguous array, like ``np.empty``, possibly in a freed array's memory."""
+    dtype, shape = np.dtype(dtype), tuple(shape) if np.iterable(shape) else (shape,)
     nbytes = math.prod(shape) * dtype.itemsize
-    if not _KEEP_FROM_BYTES <= nbytes <= _KEEP_UP_TO_BYTES:
+    if not _POOL_FROM_BYTES <= nbytes <= _POOL_UP_TO_BYTES:
         return np.empty(shape, dtype)
     with _lock:
-        buffer = _kept.pop() if _kept else None
-        # Referred to by `buffer` and getrefcount's argument only: no array of a caller
-        # shares this memory any more.
-        if buffer is None or buffer.nbytes < nbytes or sys.getrefcount(buffer) > 2:
+        buffer = _take(nbytes)
+        if buffer is None:
             buffer = np.empty(nbytes, np.uint8)
-        _kept.append(buffer)
+            if len(_pool) >= _POOL_ENTRIES:
+                del _pool[0]
+        _pool.append(buffer)
     return buffer[:nbytes].view(dtype).reshape(shape)
+
+
+def zeros(shape, dtype) -> np.ndarray:
+    """Like ``np.zeros``, from ``empty``."""
+    array = empty(shape, dtype)
+    array.fill(0)
+    return array
+
+
+def _take(nbytes):
+    """The smallest free buffer of ``nbytes`` to twice that, out of the pool; None if there is none."""
+    # sys.getrefcount(_pool[i]) counts the pool's reference and its own argument: 2 means
+    # no array of a caller, and no view of one, shares the buffer.
+    free = [i for i in range(len(_pool))
+            if nbytes <= _pool[i].nbytes <= 2 * nbytes and sys.getrefcount(_pool[i]) == 2]
+    if not free:
+        return None
+    return _pool.pop(min(free, key=lambda i: _pool[i].nbytes))

@@ -95,7 +95,7 @@ def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan, cells):
     (sh, sw), (c_out, c_in) = strides, kernel.shape[2:]
     slot = np.empty((rows.size, cols.size), dtype=int)
     slot[tuple(np.array(cells).T)] = np.arange(len(cells))
-    sub = np.zeros((sh, sw, c_out, len(cells), c_in), dtype=kernel.dtype)
+    sub = memory.zeros((sh, sw, c_out, len(cells), c_in), kernel.dtype)
     # Each (tap row, tap column) has its own (phase, cell) pair: plain assignment is exact.
     cell = slot[rows.window[:, None], cols.window[None, :]]
     sub[rows.phase[:, None], cols.phase[None, :], :, cell, :] = kernel
@@ -130,7 +130,7 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
         weights = sub[a, phases[0]: phases[-1] + 1, :, first:last].reshape(len(phases) * c_out, -1).T
         row_products.setdefault(a, []).append((
             slice(first * x.shape[3], last * x.shape[3]), slice(phases[0] * c_out, (phases[-1] + 1) * c_out),
-            weights if transposed else np.ascontiguousarray(weights)))
+            weights if transposed else _c_ordered(weights)))
     # s > k: a phase with no tap receives the bias alone. Its columns of the block are zeroed
     # before each copy; its rows of the output are filled here.
     no_tap_columns = [slice(b * c_out, (b + 1) * c_out) for b in range(sw)
@@ -144,7 +144,7 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     columns = slice(-cols.offset * c_out, (-cols.offset + out_shape[1]) * c_out)
     bias_row = None if bias is None else np.tile(bias, out_shape[1])
     y_rows = y.reshape(n, out_shape[0], -1)
-    buffer = np.empty(0, dtype=x.dtype)
+    buffer = memory.empty(0, x.dtype)
     for images, block_rows in chunks(n, rows.blocks, cols.blocks * (patches.depth + sw * c_out)):
         matrix = patches.matrix(images, block_rows)
         for a, products in row_products.items():
@@ -162,7 +162,7 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
                 computed = range(block_rows.start, block_rows.stop)
                 left = matrix
             if buffer.size < left.shape[0] * sw * c_out:
-                buffer = np.empty(left.shape[0] * sw * c_out, dtype=x.dtype)
+                buffer = memory.empty(left.shape[0] * sw * c_out, x.dtype)
             block = buffer[: left.shape[0] * sw * c_out].reshape(left.shape[0], sw * c_out)
             for taps, phase_columns, weights in products:
                 np.matmul(left[:, taps], weights, out=block[:, phase_columns])
@@ -176,6 +176,13 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
             else:
                 np.add(source, bias_row, out=target)
     return y
+
+
+def _c_ordered(array) -> np.ndarray:
+    """A C-contiguous copy of ``array`` (from ``memory``, like the other arrays of a call)."""
+    copy = memory.empty(array.shape, array.dtype)
+    np.copyto(copy, array)
+    return copy
 
 
 def product_plan(rows: AxisPlan, cols: AxisPlan, strides):

@@ -1,5 +1,4 @@
 import threading
-import weakref
 
 import numpy as np
 import pytest
@@ -8,22 +7,27 @@ from tconv_lib import conv2d, conv2d_transpose, memory
 
 
 @pytest.fixture
-def keep_small(monkeypatch):
-    """Every output is kept for reuse, whatever its size, and nothing is kept yet."""
-    monkeypatch.setattr(memory, "_KEEP_FROM_BYTES", 0)
-    monkeypatch.setattr(memory, "_kept", [])
+def pool_all(monkeypatch):
+    """Every array goes through the pool, whatever its size, and the pool starts empty."""
+    monkeypatch.setattr(memory, "_POOL_FROM_BYTES", 0)
+    monkeypatch.setattr(memory, "_pool", [])
 
 
-def test_a_dropped_output_memory_is_reused(keep_small):
+def pooled(array):
+    """The pool's buffer under ``array`` (a reference to it keeps it in use)."""
+    return next(buffer for buffer in memory._pool if np.shares_memory(buffer, array))
+
+
+def test_a_dropped_array_memory_is_reused(pool_all):
     first = memory.empty((4, 5), np.float32)
     address = first.ctypes.data
     del first
-    second = memory.empty((2, 3), np.float64)  # smaller, another dtype: the same memory serves
+    second = memory.empty((2, 4), np.float64)  # another shape and dtype, 64 of its 80 bytes
     assert second.ctypes.data == address
-    assert second.shape == (2, 3) and second.dtype == np.float64 and second.flags.c_contiguous
+    assert second.shape == (2, 4) and second.dtype == np.float64 and second.flags.c_contiguous
 
 
-def test_memory_still_referred_to_is_never_reused(keep_small):
+def test_memory_still_referred_to_is_never_reused(pool_all):
     first = memory.empty((4, 5), np.float32)
     first[...] = 7
     view = first[1:3]
@@ -31,25 +35,39 @@ def test_memory_still_referred_to_is_never_reused(keep_small):
     second = memory.empty((4, 5), np.float32)
     second[...] = 0
     np.testing.assert_array_equal(view, 7)
-    assert second.base is not view.base
+    assert not np.shares_memory(second, view)
 
 
-def test_a_larger_output_gets_new_memory(keep_small):
-    small = memory.empty((2,), np.float32)
-    small_buffer = weakref.ref(small.base)
+def test_a_buffer_serves_sizes_from_half_of_it_to_all_of_it(pool_all):
+    # (Addresses, not the buffers: a reference held here would keep a buffer in use.)
+    small = memory.empty((10,), np.float32)
+    small_address = small.ctypes.data
     del small
-    large = memory.empty((1000,), np.float32)
-    assert large.base.nbytes == large.nbytes
-    assert small_buffer() is None  # not kept beside the new one
+    assert memory.empty((11,), np.float32).ctypes.data != small_address  # too large for it
+    assert memory.empty((5,), np.float32).ctypes.data == small_address
+    big = memory.empty((1000,), np.float32)
+    big_address = big.ctypes.data
+    del big
+    assert memory.empty((400,), np.float32).ctypes.data != big_address  # under half of it
+    assert memory.empty((500,), np.float32).ctypes.data == big_address
 
 
-def test_sizes_outside_the_kept_range_are_plain_arrays():
-    assert memory.empty((3, 3), np.float32).base is None  # under 32 MiB: glibc reuses it itself
-    assert memory._KEEP_FROM_BYTES <= memory._KEEP_UP_TO_BYTES
+def test_the_pool_keeps_a_few_buffers_and_drops_the_oldest(pool_all):
+    held = [memory.empty((n + 1,), np.float64) for n in range(memory._POOL_ENTRIES + 3)]
+    assert len(memory._pool) == memory._POOL_ENTRIES
+    assert memory._pool[0] is pooled(held[3])
+    assert not any(np.shares_memory(buffer, held[2]) for buffer in memory._pool)  # freed with it
 
 
-def test_results_held_or_dropped_stay_exact(keep_small):
-    """Layers computed one after another into reused memory: every result kept is unchanged."""
+def test_sizes_outside_the_pooled_range_are_plain_arrays():
+    assert memory.empty((3, 3), np.float32).base is None  # small: glibc's heap reuses it itself
+    assert memory.empty(5, np.float32).shape == (5,)
+    assert memory._POOL_FROM_BYTES <= memory._POOL_UP_TO_BYTES
+    np.testing.assert_array_equal(memory.zeros((2, 3), np.float64), np.zeros((2, 3)))
+
+
+def test_results_held_or_dropped_stay_exact(pool_all):
+    """Layers computed one after another in reused memory: every result kept is unchanged."""
     rng = np.random.default_rng(0)
     held = []
     for step in range(12):
@@ -67,7 +85,7 @@ def test_results_held_or_dropped_stay_exact(keep_small):
             np.testing.assert_array_equal(result, copy)
 
 
-def test_threads_never_share_an_output(keep_small):
+def test_threads_never_share_an_array(pool_all):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 6, 6, 3)).astype(np.float32)
     kernels = [rng.standard_normal((3, 3, 4, 3)).astype(np.float32) for _ in range(4)]
