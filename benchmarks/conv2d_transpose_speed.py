@@ -28,7 +28,7 @@ os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the CPU, even on a machine with a GPU
 
 import numpy as np  # noqa: E402
 
-from tconv_lib import conv2d_transpose, keras_ref  # noqa: E402
+from tconv_lib import conv2d_transpose, keras_ref, memory  # noqa: E402
 
 #: (name, input (H, W, C_in), kernel size, filters, strides, padding, bias) of real layers.
 LAYERS = [
@@ -83,10 +83,10 @@ def interleaved_times(calls, repeats):
 def extra_memory(call, output_bytes) -> float:
     """Bytes allocated at the peak of ``call`` beyond its output, per output byte (tracemalloc).
 
-    An earlier output is held meanwhile, so that the call allocates its own (a large output
-    otherwise reuses the memory of a freed one: ``tconv_lib.memory``).
+    The library's kept buffers are let go first, so that the call allocates all it uses (it
+    otherwise reuses the memory of earlier calls: ``tconv_lib.memory``).
     """
-    held = call()  # noqa: F841
+    memory.release()
     tracemalloc.start()
     tracemalloc.reset_peak()
     call()

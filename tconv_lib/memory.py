@@ -48,11 +48,10 @@ def empty(shape, dtype) -> np.ndarray:
     return buffer[:nbytes].view(dtype).reshape(shape)
 
 
-def zeros(shape, dtype) -> np.ndarray:
-    """Like ``np.zeros``, from ``empty``."""
-    array = empty(shape, dtype)
-    array.fill(0)
-    return array
+def release() -> None:
+    """Let go of the kept buffers (one still in use stays with its array, as any array's memory)."""
+    with _lock:
+        _pool.clear()
 
 
 def _take(nbytes):

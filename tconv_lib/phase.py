@@ -95,10 +95,14 @@ def _sub_kernels(kernel, strides, rows: AxisPlan, cols: AxisPlan, cells):
     (sh, sw), (c_out, c_in) = strides, kernel.shape[2:]
     slot = np.empty((rows.size, cols.size), dtype=int)
     slot[tuple(np.array(cells).T)] = np.arange(len(cells))
-    sub = memory.zeros((sh, sw, c_out, len(cells), c_in), kernel.dtype)
+    sub = memory.empty((sh, sw, c_out, len(cells), c_in), kernel.dtype)
     # Each (tap row, tap column) has its own (phase, cell) pair: plain assignment is exact.
     cell = slot[rows.window[:, None], cols.window[None, :]]
     sub[rows.phase[:, None], cols.phase[None, :], :, cell, :] = kernel
+    # Only the rest is zeroed (phase_kernel shows those zeros; no product reads them).
+    tapped = np.zeros((sh, sw, len(cells)), dtype=bool)
+    tapped[rows.phase[:, None], cols.phase[None, :], cell] = True
+    sub.transpose(0, 1, 3, 2, 4)[~tapped] = 0
     return sub
 
 
