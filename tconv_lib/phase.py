@@ -45,10 +45,11 @@ def axis_plan(input_length, kernel_size, strides, dilation_rate, crop_before, ou
     Blocks can start at any row of the scatter that is ``t`` rows before the output's first
     (``0 <= t < s``): ``t = crop_before mod s`` starts them at the output's first row, so no
     block is half cropped at either end and one fewer may be needed, but its phases can be
-    staggered (a longer window). Of the two, the smaller window wins, then the fewer blocks.
+    staggered (a longer window). Of the two, the smaller window wins, then the fewer blocks,
+    then the scatter's grid (``t = 0``).
     """
     plans = (_axis_plan(input_length, kernel_size, strides, dilation_rate, crop_before, output_length, t)
-             for t in {crop_before % strides, 0})
+             for t in dict.fromkeys((0, crop_before % strides)))
     return min((plan for plan in plans if plan is not None), key=lambda plan: (plan.size, plan.blocks))
 
 
@@ -125,16 +126,19 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     patches = Patches(x, (rows.pads, cols.pads), (rows.size, cols.size), (1, 1), dilation_rate,
                       (rows.blocks, cols.blocks), cells)
     sub = _sub_kernels(kernel, strides, rows, cols, cells)
-    transposed = n * rows.blocks * cols.blocks < _TRANSPOSED_WEIGHTS_ROWS
+    # A group's phases are consecutive (the whole ones, then the short ones, or the other way
+    # round), so its weights are a view of the sub-kernels.
+    weights = [sub[a, phases[0]: phases[-1] + 1, :, first:last].reshape(len(phases) * c_out, -1).T
+               for a, phases, first, last in plan]
+    if n * rows.blocks * cols.blocks >= _TRANSPOSED_WEIGHTS_ROWS:
+        weights = _c_ordered(weights)
     # Phase row a's products, each writing its column phases' columns of one (patches,
     # sw * C_out) block: the s phases of the row side by side, as the output's columns hold them.
     row_products = {}
-    for a, phases, first, last in plan:
-        # A group's phases are consecutive (whole ones first), so its weights are a view.
-        weights = sub[a, phases[0]: phases[-1] + 1, :, first:last].reshape(len(phases) * c_out, -1).T
+    for (a, phases, first, last), product_weights in zip(plan, weights):
         row_products.setdefault(a, []).append((
             slice(first * x.shape[3], last * x.shape[3]), slice(phases[0] * c_out, (phases[-1] + 1) * c_out),
-            weights if transposed else _c_ordered(weights)))
+            product_weights))
     # s > k: a phase with no tap receives the bias alone. Its columns of the block are zeroed
     # before each copy; its rows of the output are filled here.
     no_tap_columns = [slice(b * c_out, (b + 1) * c_out) for b in range(sw)
@@ -182,11 +186,15 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     return y
 
 
-def _c_ordered(array) -> np.ndarray:
-    """A C-contiguous copy of ``array`` (from ``memory``, like the other arrays of a call)."""
-    copy = memory.empty(array.shape, array.dtype)
-    np.copyto(copy, array)
-    return copy
+def _c_ordered(arrays) -> list:
+    """C-contiguous copies of ``arrays``, side by side in one array from ``memory``."""
+    flat = memory.empty(sum(array.size for array in arrays), arrays[0].dtype)
+    copies, start = [], 0
+    for array in arrays:
+        copies.append(flat[start: start + array.size].reshape(array.shape))
+        np.copyto(copies[-1], array)
+        start += array.size
+    return copies
 
 
 def product_plan(rows: AxisPlan, cols: AxisPlan, strides):
