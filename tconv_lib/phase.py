@@ -54,9 +54,9 @@ def axis_plan(input_length, kernel_size, strides, dilation_rate, crop_before, ou
 
 
 def _axis_plan(input_length, kernel_size, strides, dilation_rate, crop_before, output_length, t):
-    """``axis_plan`` with block 0, phase 0 at ``t`` rows into the output's first block (None if
+    """``axis_plan`` with the blocks' rows starting ``t`` rows after the scatter's grid (None if
     its short phases lack different ends of the window, which ``product_plan`` cannot order)."""
-    # Scatter row r * s + i * d is output row (r - first + shift) * s + phase + offset.
+    # Scatter row r * s + i * d is output row (r - first + shift) * s + phase - offset.
     shift, phase = np.divmod(np.arange(kernel_size) * dilation_rate - t, strides)
     first, offset = divmod(crop_before - t, strides)
     last, low = int(shift.max()), int(shift.min())
