@@ -2,11 +2,11 @@
 
 A fresh NumPy array of a few MiB or more is often fresh memory: glibc maps an array over its
 mmap threshold (at most 32 MiB) anew each time, and gives back the top of its heap when it
-is freed, once a process such as TensorFlow's has disturbed its thresholds. The kernel then
-zeroes each page on first write: a (16, 128, 128, 64) float32 output costs 5-7 ms of one core
-writing 67 MB of zeros before the library writes its values, and in a process that has
-imported TensorFlow, batch-16 DCGAN's scratch arrays fault 1,900 pages per call (50-60 ms
-instead of 44). Keras's calls fault none: TensorFlow keeps freed memory for reuse.
+is freed once other allocations (TensorFlow's, in a process that also runs Keras) have moved
+its thresholds. The kernel then zeroes each page on first write: a (16, 128, 128, 64) float32
+output costs 5-7 ms of one core writing 67 MB of zeros before the library writes its values,
+and beside Keras's calls batch-16 DCGAN's scratch arrays faulted 1,900 pages per call (54-61
+ms instead of 41-49). Keras's calls fault none: TensorFlow keeps freed memory for reuse.
 
 So the library keeps the buffers of its last few large arrays (outputs and scratch alike).
 Once nothing else refers to one (the caller dropped the array and every view of it), the next
