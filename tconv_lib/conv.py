@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import memory, shapes, validation
+from . import memory, parallel, shapes, validation
 
 
 def pad_or_crop(x: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
@@ -36,15 +36,19 @@ _CHUNK_VALUES = 1 << 20
 
 
 def chunks(n, rows, values_per_row) -> list[tuple[slice, slice]]:
-    """Cut ``n`` images of ``rows`` output rows into chunks of about ``_CHUNK_VALUES`` values.
+    """Cut ``n`` images of ``rows`` output rows into equal chunks of at most ``_CHUNK_VALUES`` values.
 
     Returns ``(images, rows)`` slices: either one image and some of its rows or whole images,
-    so that ``y[images, rows]`` of a C-contiguous ``y: (N, Ho, ...)`` is contiguous.
+    so that ``y[images, rows]`` of a C-contiguous ``y: (N, Ho, ...)`` is contiguous. Equal
+    sizes, so that threads sharing them finish together.
     """
     per_chunk = max(1, _CHUNK_VALUES // values_per_row)
-    images, per_chunk = max(1, per_chunk // rows), min(per_chunk, rows)
-    return [(slice(b, min(b + images, n)), slice(r, min(r + per_chunk, rows)))
-            for b in range(0, n, images) for r in range(0, rows, per_chunk)]
+    if per_chunk < rows:
+        rows_per_chunk = -(-rows // -(-rows // per_chunk))
+        return [(slice(b, b + 1), slice(r, min(r + rows_per_chunk, rows)))
+                for b in range(n) for r in range(0, rows, rows_per_chunk)]
+    images = -(-n // -(-n // (per_chunk // rows)))
+    return [(slice(b, min(b + images, n)), slice(0, rows)) for b in range(0, n, images)]
 
 
 class Patches:
@@ -61,7 +65,6 @@ class Patches:
         (kh, kw), self.x, self.strides = kernel_size, x, strides
         self.cells = [(u, v) for u in range(kh) for v in range(kw)] if cells is None else list(cells)
         self.depth, self.width = len(self.cells) * x.shape[3], out_shape[1]
-        self._buffer = memory.empty(0, x.dtype)
         # Per axis and window position: the outputs [lo, hi) that read inside the input, and
         # the input index that output 0 reads (i * d - pad_before).
         self._reads = [[_inside(i * d - before, size, s, outputs) for i in range(k)]
@@ -71,18 +74,16 @@ class Patches:
         self._is_input = (tuple(kernel_size) == (1, 1) and tuple(strides) == (1, 1)
                           and not any(p for axis in pads for p in axis) and tuple(out_shape) == x.shape[1:3])
 
-    def matrix(self, images, rows) -> np.ndarray:
+    def matrix(self, images, rows, scratch: parallel.Scratch) -> np.ndarray:
         """(len(images) * len(rows) * Wo, depth): the fields of those output rows.
 
-        The copy lives in one buffer that the next chunk overwrites.
+        The copy lives in ``scratch``'s buffer, which the thread's next chunk overwrites.
         """
         x, (sh, sw) = self.x, self.strides
         if self._is_input:
             return x[images, rows].reshape(-1, self.depth)
         count = (images.stop - images.start) * (rows.stop - rows.start) * self.width * self.depth
-        if self._buffer.size < count:
-            self._buffer = memory.empty(count, x.dtype)
-        patches = self._buffer[:count].reshape(images.stop - images.start, rows.stop - rows.start,
+        patches = scratch.get("patches", count, x.dtype).reshape(images.stop - images.start, rows.stop - rows.start,
                                                self.width, len(self.cells), x.shape[3])
         for slot, (u, v) in enumerate(self.cells):
             row_lo, row_hi, row_origin = self._reads[0][u]
@@ -128,9 +129,13 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1) ->
     patches = Patches(x, pads, kernel_size, strides, dilation_rate, out_shape)
     # One matrix product per chunk of windows, (rows, kh*kw*C_in) @ (kh*kw*C_in, C_out),
     # written straight into the output.
-    for images, rows in chunks(x.shape[0], out_shape[0], patches.width * (patches.depth + c_out)):
+    def run(scratch, chunk):
+        images, rows = chunk
         out = y[images, rows].reshape(-1, c_out)
-        np.matmul(patches.matrix(images, rows), weights, out=out)
+        np.matmul(patches.matrix(images, rows, scratch), weights, out=out)
         if bias is not None:
             out += bias
+
+    parallel.each(run, chunks(x.shape[0], out_shape[0], patches.width * (patches.depth + c_out)),
+                  multiply_adds=y.size * weights.shape[0])
     return y

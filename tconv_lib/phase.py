@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import memory, validation
+from . import memory, parallel, validation
 from .conv import Patches, chunks
 
 
@@ -152,9 +152,10 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
     columns = slice(-cols.offset * c_out, (-cols.offset + out_shape[1]) * c_out)
     bias_row = None if bias is None else np.tile(bias, out_shape[1])
     y_rows = y.reshape(n, out_shape[0], -1)
-    buffer = memory.empty(0, x.dtype)
-    for images, block_rows in chunks(n, rows.blocks, cols.blocks * (patches.depth + sw * c_out)):
-        matrix = patches.matrix(images, block_rows)
+
+    def run(scratch, chunk):
+        images, block_rows = chunk
+        matrix = patches.matrix(images, block_rows, scratch)
         for a, products in row_products.items():
             # Block row q, phase a is output row q * sh + a + offset; keep those inside the output.
             start = a + rows.offset
@@ -169,9 +170,7 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
             else:
                 computed = range(block_rows.start, block_rows.stop)
                 left = matrix
-            if buffer.size < left.shape[0] * sw * c_out:
-                buffer = memory.empty(left.shape[0] * sw * c_out, x.dtype)
-            block = buffer[: left.shape[0] * sw * c_out].reshape(left.shape[0], sw * c_out)
+            block = scratch.get("block", left.shape[0] * sw * c_out, x.dtype).reshape(left.shape[0], sw * c_out)
             for taps, phase_columns, weights in products:
                 np.matmul(left[:, taps], weights, out=block[:, phase_columns])
             for empty in no_tap_columns:
@@ -183,6 +182,9 @@ def conv2d_transpose(x, kernel, bias, strides, dilation_rate, out_shape, crop) -
                 np.copyto(target, source)
             else:
                 np.add(source, bias_row, out=target)
+
+    parallel.each(run, chunks(n, rows.blocks, cols.blocks * (patches.depth + sw * c_out)),
+                  multiply_adds=x.size * kernel.shape[0] * kernel.shape[1] * c_out)
     return y
 
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 
 from strategies import TOL, conv_configs, outcome
-from tconv_lib import conv, conv2d, conv_matrix, keras_ref
+from tconv_lib import conv, conv2d, conv_matrix, keras_ref, parallel
 from tconv_lib.conv import Patches, cut, pad_or_crop, windows
 
 ARTICLE_X = np.array([[3, 5, 2, 7], [4, 1, 3, 8], [6, 3, 8, 2], [9, 6, 1, 5]])
@@ -47,8 +47,10 @@ def test_conv2d_in_small_chunks_equals_the_convolution_matrix(config):
         return
     expected = np.stack([(C @ image.ravel()).reshape(-1, kernel.shape[3]) for image in x])
     expected = expected if bias is None else expected + bias
-    for chunk in (1, 30):
-        with mock.patch.object(conv, "_CHUNK_VALUES", chunk):
+    # Chunks run in turn, and shared out between threads (from 0 multiply-adds: always).
+    for chunk, threaded_from in ((1, 0), (30, 0), (30, 1 << 62)):
+        with mock.patch.object(conv, "_CHUNK_VALUES", chunk), \
+                mock.patch.object(parallel, "THREADED_FROM_MULTIPLY_ADDS", threaded_from):
             y = conv2d(x, kernel, bias, **kwargs)
         np.testing.assert_allclose(y.reshape(expected.shape), expected, rtol=1e-12, atol=1e-12)
 
@@ -69,7 +71,7 @@ def test_patches_read_the_input_as_if_padded_or_cut(pads, strides, dilation):
     cells = [(1, 2), (0, 0), (1, 0), (0, 2), (0, 1), (1, 1)]
     patches = Patches(x, pads, kernel_size, strides, dilation, out_shape, cells)
     for images, rows in [(slice(0, 2), slice(0, out_shape[0])), (slice(1, 2), slice(1, 2))]:
-        got = patches.matrix(images, rows).reshape(images.stop - images.start, rows.stop - rows.start,
+        got = patches.matrix(images, rows, parallel.Scratch()).reshape(images.stop - images.start, rows.stop - rows.start,
                                                    out_shape[1], len(cells), 3)
         want = expected[images, rows][:, :, :, [u for u, _ in cells], [v for _, v in cells]]
         np.testing.assert_array_equal(got, want)

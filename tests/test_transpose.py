@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 
 from strategies import TOL, conv_configs, outcome
-from tconv_lib import (METHODS, conv, conv2d, conv2d_transpose, insert_zeros, keras_ref, phase,
+from tconv_lib import (METHODS, conv, conv2d, conv2d_transpose, insert_zeros, keras_ref, parallel, phase,
                        zero_insertion_input)
 from tconv_lib.phase import axis_plan, phase_kernel
 
@@ -79,10 +79,12 @@ def test_phase_in_small_chunks_equals_the_scatter(config):
     if isinstance(expected, Exception):
         return
     # The sweep's products are small, so they read their weights transposed; a threshold of 0
-    # gives them the C-ordered copy that large layers get.
-    for chunk, transposed_below in ((1, 0), (40, 2000)):
+    # gives them the C-ordered copy that large layers get. The chunks run in turn, or shared
+    # out between threads (from 0 multiply-adds: always).
+    for chunk, transposed_below, threaded_from in ((1, 0, 0), (40, 2000, 0), (1, 2000, 1 << 62), (40, 0, 1 << 62)):
         with mock.patch.object(conv, "_CHUNK_VALUES", chunk), \
-                mock.patch.object(phase, "_TRANSPOSED_WEIGHTS_ROWS", transposed_below):
+                mock.patch.object(phase, "_TRANSPOSED_WEIGHTS_ROWS", transposed_below), \
+                mock.patch.object(parallel, "THREADED_FROM_MULTIPLY_ADDS", threaded_from):
             y = conv2d_transpose(x, kernel, bias, **kwargs)
         assert y.flags.c_contiguous and y.dtype == np.float64
         np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12, err_msg=f"{chunk} {kwargs}")
