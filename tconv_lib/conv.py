@@ -36,19 +36,22 @@ _CHUNK_VALUES = 1 << 20
 
 
 def chunks(n, rows, values_per_row) -> list[tuple[slice, slice]]:
-    """Cut ``n`` images of ``rows`` output rows into equal chunks of at most ``_CHUNK_VALUES`` values.
+    """Cut ``n`` images of ``rows`` output rows into chunks of about ``_CHUNK_VALUES`` values.
 
     Returns ``(images, rows)`` slices: either one image and some of its rows or whole images,
-    so that ``y[images, rows]`` of a C-contiguous ``y: (N, Ho, ...)`` is contiguous. Equal
-    sizes, so that threads sharing them finish together.
+    so that ``y[images, rows]`` of a C-contiguous ``y: (N, Ho, ...)`` is contiguous. Sizes
+    differ by at most one row or image, so that threads sharing them finish together.
     """
     per_chunk = max(1, _CHUNK_VALUES // values_per_row)
     if per_chunk < rows:
-        rows_per_chunk = -(-rows // -(-rows // per_chunk))
-        return [(slice(b, b + 1), slice(r, min(r + rows_per_chunk, rows)))
-                for b in range(n) for r in range(0, rows, rows_per_chunk)]
-    images = -(-n // -(-n // (per_chunk // rows)))
-    return [(slice(b, min(b + images, n)), slice(0, rows)) for b in range(0, n, images)]
+        cuts = _even_cuts(rows, -(-rows // per_chunk))
+        return [(slice(b, b + 1), slice(lo, hi)) for b in range(n) for lo, hi in cuts]
+    return [(slice(lo, hi), slice(0, rows)) for lo, hi in _even_cuts(n, -(-n // (per_chunk // rows)))]
+
+
+def _even_cuts(length, parts):
+    """``parts`` consecutive (start, stop) ranges over ``range(length)``, sizes differing by at most one."""
+    return [(i * length // parts, (i + 1) * length // parts) for i in range(parts)]
 
 
 class Patches:

@@ -28,8 +28,9 @@ _POOL_UP_TO_BYTES = 512 << 20
 #: A buffer serves arrays of its size down to this fraction of it (an array the caller keeps
 #: holds its whole buffer).
 _POOL_FIT = 0.8
-#: Buffers kept at most (a phase call uses five at once); the least recently used goes first.
-_POOL_ENTRIES = 12
+#: Buffers kept at most; the least recently used goes first. A phase call uses about five,
+#: and two more per thread it shares its chunks with (``parallel.py``).
+_POOL_ENTRIES = 8 + 2 * (os.cpu_count() or 1)
 
 _pool: list[np.ndarray] = []  # flat uint8 buffers, the most recently used last
 _lock = threading.Lock()

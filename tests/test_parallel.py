@@ -7,7 +7,7 @@ import pytest
 
 from tconv_lib import parallel
 
-needs_openblas = pytest.mark.skipif(parallel._blas is None, reason="NumPy's BLAS is not an OpenBLAS it can set")
+needs_openblas = pytest.mark.skipif(not parallel.can_share(), reason="NumPy's BLAS is not an OpenBLAS it can set")
 HUGE = parallel.THREADED_FROM_MULTIPLY_ADDS  # multiply-adds of a call that shares out its chunks
 
 
@@ -140,5 +140,46 @@ def test_a_forked_child_shares_out_its_chunks():
 
 def test_every_chunk_runs_once_without_threads(monkeypatch):
     monkeypatch.setattr(parallel, "_blas", None)  # another BLAS: in turn
+    assert not parallel.can_share()
     seen = record(range(10))
     assert sorted(seen) == list(range(10)) and {thread for thread, _ in seen.values()} == {threading.get_ident()}
+
+
+@needs_openblas
+def test_a_child_forked_during_a_call_gets_the_blas_threads_back():
+    before, inside, leave = parallel._blas[0](), threading.Event(), threading.Event()
+
+    def run(scratch, chunk):
+        inside.set()
+        leave.wait(10)
+
+    caller = threading.Thread(target=parallel.each, args=(run, range(4), HUGE))
+    caller.start()
+    try:
+        assert inside.wait(10) and parallel._blas[0]() == 1  # the parent's call is in progress
+        pid = os.fork()
+        if pid == 0:
+            ok = False
+            try:
+                ok = parallel._blas[0]() == before and not parallel._inside
+            finally:
+                os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        leave.set()
+        caller.join()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert parallel._blas[0]() == before
+
+
+@needs_openblas
+def test_a_call_cut_short_in_its_bookkeeping_is_healed_by_the_next():
+    # What a Ctrl-C between a call's last chunk and its _leave leaves behind: this thread
+    # still counted in a call, OpenBLAS still on one thread.
+    before = parallel._blas[0]()
+    with parallel._lock:
+        parallel._inside[threading.get_ident()] = True
+        parallel._saved = before
+        parallel._blas[1](1)
+    record(range(4))
+    assert parallel._blas[0]() == before and not parallel._inside and parallel._saved is None
