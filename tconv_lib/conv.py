@@ -86,8 +86,8 @@ class Patches:
         if self._is_input:
             return x[images, rows].reshape(-1, self.depth)
         count = (images.stop - images.start) * (rows.stop - rows.start) * self.width * self.depth
-        patches = scratch.get("patches", count, x.dtype).reshape(images.stop - images.start, rows.stop - rows.start,
-                                               self.width, len(self.cells), x.shape[3])
+        patches = scratch.get("patches", count, x.dtype).reshape(
+            images.stop - images.start, rows.stop - rows.start, self.width, len(self.cells), x.shape[3])
         for slot, (u, v) in enumerate(self.cells):
             row_lo, row_hi, row_origin = self._reads[0][u]
             col_lo, col_hi, col_origin = self._reads[1][v]

@@ -93,7 +93,7 @@ _helper_count = 0
 
 #: A call of fewer multiply-adds (about 20 ms of float32 products on the 2-core machine)
 #: runs its chunks in turn, with the BLAS's own threads: there, sharing out smaller calls'
-#: chunks made them up to 1.4x slower, and larger ones 0.75x-0.95x faster (see the README).
+#: chunks made them up to 1.5x slower, and larger ones 0.74x-0.89x as long (see the README).
 THREADED_FROM_MULTIPLY_ADDS = 2 * 10**9
 
 
