@@ -11,15 +11,17 @@ here; with another BLAS, or one already limited to one thread (``OPENBLAS_NUM_TH
 the chunks run in turn on the calling thread. OpenBLAS's thread count is one setting for the
 whole process: while a call runs threaded, a product that another thread computes gets one
 core, and code that sets the count itself meanwhile (threadpoolctl) may find its setting
-undone when the last call in progress ends.
+undone when the last call in progress ends. The helpers are daemon threads fed by a queue
+(its ``put`` never blocks, so a call from a signal handler cannot deadlock on it); a call
+made while its thread is already inside one runs in turn.
 """
 from __future__ import annotations
 
 import ctypes
 import itertools
 import os
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -85,9 +87,17 @@ def can_share() -> bool:
 
 
 _lock = threading.Lock()
-_inside: dict[int, bool] = {}  # the threads with a threaded call in progress (calls do not nest)
+_running = 0  # threaded calls in progress, across the process's threads
 _saved = None  # OpenBLAS's thread count before it was set to one (None: it was not)
-_helpers: ThreadPoolExecutor | None = None
+
+
+class _Local(threading.local):
+    depth = 0  # this thread's calls of each in progress
+    counted = False  # whether this thread's threaded call counts in _running
+
+
+_local = _Local()
+_tasks: queue.SimpleQueue = queue.SimpleQueue()  # the helpers' work (its put never blocks)
 _helper_count = 0
 
 
@@ -101,16 +111,18 @@ def each(run, chunks, multiply_adds) -> None:
     """``run(scratch, chunk)`` for every chunk, shared out between as many threads as OpenBLAS had
     when the first threaded call in progress began.
 
-    A call of fewer than ``THREADED_FROM_MULTIPLY_ADDS`` runs them in turn on this thread,
-    with the BLAS's own threads. Chunks must write disjoint outputs. The first exception a
+    A call of fewer than ``THREADED_FROM_MULTIPLY_ADDS``, or one made while this thread is
+    already inside a call (a signal handler's), runs them in turn on this thread, with the
+    BLAS's threads as they are. Chunks must write disjoint outputs. The first exception a
     chunk raises (Ctrl-C included) is raised here, once every chunk already started has
     finished; no chunk starts after it.
     """
-    chunks, entered = list(chunks), []
+    chunks, depth = list(chunks), _local.depth
     try:
+        _local.depth = depth + 1
         workers = 1
-        if multiply_adds >= THREADED_FROM_MULTIPLY_ADDS and len(chunks) > 1:
-            workers = _enter(entered)
+        if depth == 0 and multiply_adds >= THREADED_FROM_MULTIPLY_ADDS and len(chunks) > 1:
+            workers = _enter()
         if workers == 1:
             scratch = Scratch()
             for chunk in chunks:
@@ -118,7 +130,8 @@ def each(run, chunks, multiply_adds) -> None:
         else:
             _share(run, chunks, workers)
     finally:
-        if entered:
+        _local.depth = depth
+        if depth == 0 and _local.counted:
             _leave()
 
 
@@ -127,98 +140,110 @@ def _share(run, chunks, workers):
     finished = threading.Condition(lock)
     claimed, running, failures = 0, 0, []
 
-    def work():
+    def work(counted):
+        # Only helpers count their chunks in ``running``: they never receive Ctrl-C, so a
+        # count is never left one too high; the caller's own chunk is over when it waits.
         nonlocal claimed, running
         scratch = Scratch()
         while True:
-            # Claimed under the lock, so that once this thread finds none left, no chunk starts later.
+            # Claimed under the lock, so that once a thread finds none left, no chunk starts later.
             with lock:
                 if claimed == len(chunks) or failures:
                     return
-                chunk, claimed, running = chunks[claimed], claimed + 1, running + 1
+                chunk, claimed, running = chunks[claimed], claimed + 1, running + counted
             try:
                 run(scratch, chunk)
             except BaseException as error:  # handed to the caller; no chunk starts after it
                 failures.append(error)
             finally:
-                with lock:
-                    running -= 1
-                    finished.notify_all()
+                if counted:
+                    with lock:
+                        running -= 1
+                        finished.notify_all()
 
     try:
-        for _ in range(min(workers, len(chunks)) - 1):
-            # A helper that starts late (the pool busy with another call's chunks) finds none left.
-            try:
-                _pool(workers).submit(work)
-            except RuntimeError:  # the interpreter is shutting down: no new thread
-                break
-        work()
+        for _ in range(_start_helpers(min(workers, len(chunks)) - 1)):
+            # A helper that starts late (busy with another call's chunks) finds none left.
+            _tasks.put(lambda: work(True))
+        work(False)
     except BaseException as error:  # Ctrl-C between two chunks: stop the helpers too
-        with lock:
+        failures.append(error)  # (list.append: no lock, which a second Ctrl-C could cut short)
+    # Wait for the helpers' chunks, whatever further Ctrl-C comes meanwhile; raise the first.
+    while True:
+        try:
+            with lock:
+                while running:
+                    finished.wait()
+            break
+        except BaseException as error:
             failures.append(error)
-    with lock:
-        while running:
-            finished.wait()
     if failures:
         raise failures[0]
 
 
-def _enter(entered: list) -> int:
+def _enter() -> int:
     """Sets OpenBLAS to one thread for the first threaded call in progress; returns how many
-    threads a call may use (1: run serially). Appends to ``entered`` when the call counts as
-    in progress (then it must ``_leave``), in the same step, so that no Ctrl-C falls between."""
-    global _saved
-    # Never waits: a signal handler may call the library while this thread holds the lock.
-    if _blas is None or not _lock.acquire(blocking=False):
+    threads a call may use (1: run serially). This thread is counted in the same step (a
+    ``finally``, so that no Ctrl-C falls between); a count left by a call cut short is reused."""
+    global _running, _saved
+    if _blas is None:
         return 1
-    try:
-        me, alive = threading.get_ident(), {thread.ident for thread in threading.enumerate()}
-        # This thread is in no call, and a thread that ended is in none: an entry of theirs
-        # was left by a Ctrl-C between a call's end and its bookkeeping.
-        for ident in [ident for ident in _inside if ident == me or ident not in alive]:
-            del _inside[ident]
-        if _saved is None:
-            threads = _blas[0]()
-            if threads <= 1:
-                return 1
-            _saved = threads  # saved before it is set: a Ctrl-C between cannot lose it
-            _blas[1](1)
-        _inside[me] = True
-        entered.append(True)
+    with _lock:
+        if not _local.counted:
+            if _running == 0:
+                if _saved is None:
+                    threads = _blas[0]()
+                    if threads <= 1:
+                        return 1
+                    _saved = threads  # saved before it is set: a Ctrl-C between cannot lose it
+                try:
+                    _blas[1](1)
+                finally:
+                    _running, _local.counted = _running + 1, True
+            else:
+                _running, _local.counted = _running + 1, True
         return _saved
-    finally:
-        _lock.release()
 
 
 def _leave() -> None:
     """Gives OpenBLAS its threads back when no threaded call is left in progress."""
-    global _saved
+    global _running, _saved
     with _lock:
-        _inside.pop(threading.get_ident(), None)
-        if not _inside and _saved is not None:
-            _blas[1](_saved)
-            _saved = None
+        try:
+            if _local.counted:
+                _running, _local.counted = _running - 1, False
+        finally:
+            if _running == 0 and _saved is not None:
+                threads, _saved = _saved, None
+                _blas[1](threads)
 
 
-def _pool(workers) -> ThreadPoolExecutor:
-    global _helpers, _helper_count
+def _start_helpers(count) -> int:
+    """Starts helper threads until there are ``count`` (fewer at interpreter shutdown); returns how many there are."""
+    global _helper_count
     with _lock:
-        if _helper_count < workers - 1:  # first use, or OpenBLAS was given more threads since
-            if _helpers is not None:
-                _helpers.shutdown(wait=False)
-            _helpers, _helper_count = (ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="tconv_lib"),
-                                       workers - 1)
-        return _helpers
+        while _helper_count < count:
+            try:
+                threading.Thread(target=_helper, name=f"tconv_lib_{_helper_count}", daemon=True).start()
+            except RuntimeError:  # the interpreter is shutting down: no new thread
+                break
+            _helper_count += 1
+        return min(count, _helper_count)
+
+
+def _helper():
+    while True:
+        _tasks.get()()
 
 
 def _after_fork_in_child():
-    # The parent's helper threads and any call in progress stay behind in the parent; the
+    # The parent's helper threads and its calls in progress stay behind in the parent; the
     # child gets OpenBLAS's thread count back.
-    global _lock, _helpers, _helper_count, _saved
+    global _lock, _tasks, _helper_count, _running, _saved, _local
     if _saved is not None:
         _blas[1](_saved)
-    _lock, _helpers, _helper_count, _saved = threading.Lock(), None, 0, None
-    _inside.clear()
+    _lock, _tasks, _helper_count, _running, _saved = threading.Lock(), queue.SimpleQueue(), 0, 0, None
+    _local = _Local()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,4 +1,7 @@
+import inspect
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -89,8 +92,9 @@ def test_calls_from_many_threads_give_the_blas_back_once_all_end():
 def test_a_call_whose_helpers_are_busy_runs_on_its_own_thread():
     # Another call holds every helper: this one must not wait for them to start.
     release = threading.Event()
-    pool = parallel._pool(parallel._blas[0]())
-    blockers = [pool.submit(release.wait) for _ in range(pool._max_workers)]
+    helpers = parallel._start_helpers(parallel._blas[0]() - 1)
+    for _ in range(helpers):
+        parallel._tasks.put(lambda: release.wait(10))
     try:
         done = []
         caller = threading.Thread(target=lambda: done.append(record(range(8))))
@@ -99,8 +103,94 @@ def test_a_call_whose_helpers_are_busy_runs_on_its_own_thread():
         assert done and {thread for thread, _ in done[0].values()} == {caller.ident}
     finally:
         release.set()
-        for blocker in blockers:
-            blocker.result()
+
+
+@needs_openblas
+def test_overlapping_calls_keep_one_blas_thread_until_the_last_ends():
+    # A is inside its first chunk while B runs a whole call and ends: A's later chunks must
+    # still see one BLAS thread, and the count comes back once A ends too.
+    before, a_inside, b_done, seen = parallel._blas[0](), threading.Event(), threading.Event(), []
+
+    def run(scratch, chunk):
+        if chunk == 0:
+            a_inside.set()
+            b_done.wait(10)
+        seen.append(parallel._blas[0]())
+
+    a = threading.Thread(target=parallel.each, args=(run, range(6), HUGE))
+    a.start()
+    assert a_inside.wait(10)
+    record(range(4))
+    b_done.set()
+    a.join()
+    assert seen and set(seen) == {1}
+    assert parallel._blas[0]() == before
+
+
+@needs_openblas
+def test_a_call_made_inside_a_chunk_on_the_same_thread_runs_in_turn():
+    # As a signal handler's call would be: it must neither share out (its thread is busy)
+    # nor give OpenBLAS its threads back under the outer call.
+    outer, inner, me = [], {}, threading.get_ident()
+
+    def run(scratch, chunk):
+        if chunk == 0 and threading.get_ident() == me:
+            inner.update(record(range(4)))
+        outer.append(parallel._blas[0]())
+
+    parallel.each(run, range(20), HUGE)
+    assert {thread for thread, _ in inner.values()} == {me}
+    assert set(outer) == {1}
+
+
+@needs_openblas
+def test_more_blas_threads_start_more_helpers():
+    get, set_ = parallel._blas
+    before = get()
+    set_(before + 2)
+    try:
+        seen = record(range(60))
+    finally:
+        set_(before)
+    assert len({thread for thread, _ in seen.values()}) == before + 2
+
+
+@needs_openblas
+def test_ctrl_c_in_the_callers_bookkeeping_neither_hangs_nor_leaves_work_behind():
+    # Ctrl-C lands in the caller's loop outside a chunk (a tracer raises it there, at the
+    # line after a chunk): each() must raise at once, and no chunk may start afterwards.
+    line = next(number for number, text in enumerate(inspect.getsourcelines(parallel._share)[0],
+                                                     parallel._share.__code__.co_firstlineno)
+                if text.strip() == "if counted:")
+    script = f"""
+import sys, threading, time
+from tconv_lib import parallel
+fired, ran = [], []
+def tracer(frame, event, arg):
+    if frame.f_code.co_name != "work" or threading.current_thread() is not threading.main_thread():
+        return None
+    def local(frame, event, arg):
+        if event == "line" and frame.f_lineno == {line} and not fired:
+            fired.append(1)
+            raise KeyboardInterrupt
+        return local
+    return local
+def run(scratch, chunk):
+    time.sleep(0.01)
+    ran.append(chunk)
+sys.settrace(tracer)
+try:
+    parallel.each(run, range(100), parallel.THREADED_FROM_MULTIPLY_ADDS)
+except KeyboardInterrupt:
+    sys.settrace(None)
+    done = len(ran)
+    time.sleep(0.5)
+    print(fired, done, len(ran), parallel._blas[0](), parallel._running)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    fired, done, later, blas, running = result.stdout.split(" ", 1)[0], *result.stdout.split()[1:]
+    assert fired == "[1]" and int(done) < 100 and later == done and running == "0", result.stdout + result.stderr
+    assert int(blas) == parallel._blas[0]()
 
 
 @needs_openblas
@@ -161,7 +251,7 @@ def test_a_child_forked_during_a_call_gets_the_blas_threads_back():
         if pid == 0:
             ok = False
             try:
-                ok = parallel._blas[0]() == before and not parallel._inside
+                ok = parallel._blas[0]() == before and parallel._running == 0
             finally:
                 os._exit(0 if ok else 1)
         _, status = os.waitpid(pid, 0)
@@ -178,8 +268,7 @@ def test_a_call_cut_short_in_its_bookkeeping_is_healed_by_the_next():
     # still counted in a call, OpenBLAS still on one thread.
     before = parallel._blas[0]()
     with parallel._lock:
-        parallel._inside[threading.get_ident()] = True
-        parallel._saved = before
+        parallel._local.counted, parallel._running, parallel._saved = True, parallel._running + 1, before
         parallel._blas[1](1)
     record(range(4))
-    assert parallel._blas[0]() == before and not parallel._inside and parallel._saved is None
+    assert parallel._blas[0]() == before and parallel._running == 0 and parallel._saved is None
