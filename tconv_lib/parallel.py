@@ -130,9 +130,12 @@ def each(run, chunks, multiply_adds) -> None:
         else:
             _share(run, chunks, workers)
     finally:
-        _local.depth = depth
-        if depth == 0 and _local.counted:
-            _leave()
+        try:
+            if depth == 0 and _local.counted:
+                _leave()
+        finally:
+            # Only after _leave: a signal handler's call meanwhile must not wait for its lock.
+            _local.depth = depth
 
 
 def _share(run, chunks, workers):
