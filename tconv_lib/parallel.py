@@ -193,17 +193,15 @@ def _enter() -> int:
         return 1
     with _lock:
         if not _local.counted:
-            if _running == 0:
-                if _saved is None:
-                    threads = _blas[0]()
-                    if threads <= 1:
-                        return 1
-                    _saved = threads  # saved before it is set: a Ctrl-C between cannot lose it
-                try:
+            if _running == 0 and _saved is None:
+                threads = _blas[0]()
+                if threads <= 1:
+                    return 1
+                _saved = threads  # saved before it is set: a Ctrl-C between cannot lose it
+            try:
+                if _running == 0:
                     _blas[1](1)
-                finally:
-                    _running, _local.counted = _running + 1, True
-            else:
+            finally:
                 _running, _local.counted = _running + 1, True
         return _saved
 
