@@ -71,8 +71,8 @@ def test_patches_read_the_input_as_if_padded_or_cut(pads, strides, dilation):
     cells = [(1, 2), (0, 0), (1, 0), (0, 2), (0, 1), (1, 1)]
     patches = Patches(x, pads, kernel_size, strides, dilation, out_shape, cells)
     for images, rows in [(slice(0, 2), slice(0, out_shape[0])), (slice(1, 2), slice(1, 2))]:
-        got = patches.matrix(images, rows, parallel.Scratch()).reshape(images.stop - images.start, rows.stop - rows.start,
-                                                   out_shape[1], len(cells), 3)
+        got = patches.matrix(images, rows, parallel.Scratch()).reshape(
+            images.stop - images.start, rows.stop - rows.start, out_shape[1], len(cells), 3)
         want = expected[images, rows][:, :, :, [u for u, _ in cells], [v for _, v in cells]]
         np.testing.assert_array_equal(got, want)
 
